@@ -1,0 +1,157 @@
+"""All configuration, in one place: environment variables set by template.yaml (or the sandbox).
+
+Secrets are never here: only the *names* of the Secrets Manager secrets that hold them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, HttpUrl, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class NetSuiteAuthMethod(StrEnum):
+    TBA = "tba"  # OAuth 1.0a token-based authentication, HMAC-SHA256
+    OAUTH2_M2M = "oauth2_m2m"  # OAuth 2.0 client credentials with a certificate-signed JWT
+
+
+class RefundMethodPolicy(StrEnum):
+    ORIGINAL = "original"  # back to the payment method(s) the order was paid with
+    STORE_CREDIT = "store_credit"  # as BigCommerce store credit
+    RECORD_ONLY = "record_only"  # mark refunded in BigCommerce, move no money
+
+
+class LineMatchRule(StrEnum):
+    SKU = "sku"
+    BIGCOMMERCE_LINE_ID = "bigcommerce_line_id"
+    PRODUCT_VARIANT = "product_variant"
+
+
+class PartialLineRule(StrEnum):
+    """A product line refunded for less than its full price."""
+
+    ORDER_AMOUNT = "order_amount"  # refund the amount as a custom (ORDER) amount; the item stays sold
+    PRODUCT_ADJUSTMENT = "product_adjustment"  # refund the item, minus an adjustment for the difference
+    HOLD = "hold"  # hold for a person to decide
+
+
+class DiscountRule(StrEnum):
+    ABSORB = "absorb"  # BigCommerce refunds lines net of their discount: reconcile on totals
+    HOLD = "hold"
+
+
+class TaxOnlyRule(StrEnum):
+    ORDER_AMOUNT = "order_amount"  # refund tax-only lines as a custom (ORDER) amount
+    HOLD = "hold"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    stage: str = "dev"
+
+    # AWS resources (named by the stack)
+    state_table_name: str = "refund-sync-state"
+    refund_queue_url: str = ""
+    dead_letter_queue_url: str = ""
+
+    # NetSuite
+    netsuite_account_id: str = Field(default="", description="e.g. 1234567 or 1234567_SB1")
+    netsuite_saved_search_id: str = ""
+    netsuite_auth_method: NetSuiteAuthMethod = NetSuiteAuthMethod.OAUTH2_M2M
+    netsuite_secret_name: str = "refund-sync/netsuite"
+    netsuite_restlet_script_id: str = "customscript_rs_refund_export"
+    netsuite_restlet_deploy_id: str = "customdeploy_rs_refund_export"
+    netsuite_page_size: int = Field(default=500, ge=5, le=1000)
+    netsuite_max_concurrency: int = Field(default=2, ge=1, le=10)
+    netsuite_timeout_seconds: float = 60.0
+    netsuite_restlet_url: HttpUrl | None = Field(default=None, description="Overrides the URL built from the account")
+    netsuite_token_url: HttpUrl | None = Field(default=None, description="Overrides the OAuth 2.0 token URL")
+    netsuite_write_back: bool = False
+
+    # BigCommerce
+    bigcommerce_store_hash: str = ""
+    bigcommerce_secret_name: str = "refund-sync/bigcommerce"
+    bigcommerce_api_url: HttpUrl | None = Field(default=None, description="Overrides https://api.bigcommerce.com")
+    bigcommerce_timeout_seconds: float = 30.0
+    bigcommerce_quota_reserve: int = Field(
+        default=10, ge=0, description="Requests left in the window at which we pause until it resets"
+    )
+
+    # The refund engine
+    refund_method_policy: RefundMethodPolicy = RefundMethodPolicy.ORIGINAL
+    amount_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    dry_run: bool = False
+    line_match_rule: LineMatchRule = LineMatchRule.SKU
+    partial_line_rule: PartialLineRule = PartialLineRule.ORDER_AMOUNT
+    discount_rule: DiscountRule = DiscountRule.ABSORB
+    tax_only_rule: TaxOnlyRule = TaxOnlyRule.ORDER_AMOUNT
+    custom_amount_items: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="NetSuite item ids or names refunded as a custom (ORDER) amount"
+    )
+    shipping_items: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="NetSuite items (besides ShipItem lines) that carry shipping"
+    )
+    handling_items: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Loop guard: refunds that a connector imported *from* BigCommerce are never sent back.
+    loop_guard_external_id_pattern: str = Field(default=r"^(bc|bigcommerce)[-_:]?refund", min_length=0)
+
+    # Poller
+    poller_lookback_seconds: int = Field(default=300, ge=0, description="Overlap between sweeps, for clock skew")
+    poller_stop_margin_seconds: int = Field(default=30, ge=5, description="Stop this long before the timeout")
+
+    # Consumer
+    consumer_max_receive_count: int = Field(default=5, ge=1, description="The queue's maxReceiveCount")
+    consumer_base_retry_seconds: int = Field(default=60, ge=1)
+    uncertain_create_grace_seconds: int = Field(
+        default=120, ge=0, description="How long an unanswered create may still commit at BigCommerce"
+    )
+
+    @field_validator("custom_amount_items", "shipping_items", "handling_items", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def netsuite_realm(self) -> str:
+        """The account id as NetSuite's OAuth realm wants it: 1234567_SB1 (upper case, underscore)."""
+        return self.netsuite_account_id.strip().upper().replace("-", "_")
+
+    @property
+    def netsuite_host_slug(self) -> str:
+        """The account id as NetSuite's host names want it: 1234567-sb1 (lower case, hyphen)."""
+        return self.netsuite_account_id.strip().lower().replace("_", "-")
+
+    @property
+    def restlet_url(self) -> str:
+        if self.netsuite_restlet_url is not None:
+            return str(self.netsuite_restlet_url)
+        return f"https://{self.netsuite_host_slug}.restlets.api.netsuite.com/app/site/hosting/restlet.nl"
+
+    @property
+    def token_url(self) -> str:
+        if self.netsuite_token_url is not None:
+            return str(self.netsuite_token_url)
+        return f"https://{self.netsuite_host_slug}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
+
+    @property
+    def bigcommerce_base_url(self) -> str:
+        root = str(self.bigcommerce_api_url or "https://api.bigcommerce.com").rstrip("/")
+        return f"{root}/stores/{self.bigcommerce_store_hash}"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once (Lambda reuses the module between invocations)."""
+    return Settings()
