@@ -69,20 +69,24 @@ class Settings(BaseSettings):
     netsuite_account_id: str = Field(default="", description="e.g. 1234567 or 1234567_SB1")
     netsuite_saved_search_id: str = ""
     netsuite_auth_method: NetSuiteAuthMethod = NetSuiteAuthMethod.OAUTH2_M2M
-    netsuite_secret_name: str = "refund-sync/netsuite"
+    netsuite_secret_name: str = "refund-sync/netsuite"  # noqa: S105 - a name, not a secret
     netsuite_restlet_script_id: str = "customscript_rs_refund_export"
     netsuite_restlet_deploy_id: str = "customdeploy_rs_refund_export"
     netsuite_page_size: int = Field(default=500, ge=5, le=1000)
     netsuite_max_concurrency: int = Field(default=2, ge=1, le=10)
     netsuite_timeout_seconds: float = 60.0
-    netsuite_restlet_url: HttpUrl | None = Field(default=None, description="Overrides the URL built from the account")
+    netsuite_restlet_url: HttpUrl | None = Field(
+        default=None, description="Overrides the URL built from the account"
+    )
     netsuite_token_url: HttpUrl | None = Field(default=None, description="Overrides the OAuth 2.0 token URL")
     netsuite_write_back: bool = False
 
     # BigCommerce
     bigcommerce_store_hash: str = ""
-    bigcommerce_secret_name: str = "refund-sync/bigcommerce"
-    bigcommerce_api_url: HttpUrl | None = Field(default=None, description="Overrides https://api.bigcommerce.com")
+    bigcommerce_secret_name: str = "refund-sync/bigcommerce"  # noqa: S105 - a name, not a secret
+    bigcommerce_api_url: HttpUrl | None = Field(
+        default=None, description="Overrides https://api.bigcommerce.com"
+    )
     bigcommerce_timeout_seconds: float = 30.0
     bigcommerce_quota_reserve: int = Field(
         default=10, ge=0, description="Requests left in the window at which we pause until it resets"
@@ -108,7 +112,9 @@ class Settings(BaseSettings):
     loop_guard_external_id_pattern: str = Field(default=r"^(bc|bigcommerce)[-_:]?refund", min_length=0)
 
     # Poller
-    poller_lookback_seconds: int = Field(default=300, ge=0, description="Overlap between sweeps, for clock skew")
+    poller_lookback_seconds: int = Field(
+        default=300, ge=0, description="Overlap between sweeps, for clock skew"
+    )
     poller_stop_margin_seconds: int = Field(default=30, ge=5, description="Stop this long before the timeout")
 
     # Consumer
@@ -143,7 +149,9 @@ class Settings(BaseSettings):
     def token_url(self) -> str:
         if self.netsuite_token_url is not None:
             return str(self.netsuite_token_url)
-        return f"https://{self.netsuite_host_slug}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
+        return (
+            f"https://{self.netsuite_host_slug}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token"
+        )
 
     @property
     def bigcommerce_base_url(self) -> str:

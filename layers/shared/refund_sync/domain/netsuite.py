@@ -47,7 +47,9 @@ class RecordType(StrEnum):
 
 class TransactionRef(WireModel):
     id: InternalId
-    type: str = Field(description="NetSuite record type, e.g. invoice, cashsale, returnauthorization, salesorder")
+    type: str = Field(
+        description="NetSuite record type, e.g. invoice, cashsale, returnauthorization, salesorder"
+    )
     tran_id: str | None = None
 
 
@@ -102,7 +104,8 @@ class NetSuiteRefund(WireModel):
     """A cash refund or credit memo, whole: header, lines, shipping and handling, payout, origin.
 
     Invariant the RESTlet guarantees (and the engine re-checks before refunding anything):
-    total = sum(line.amount + line.tax_amount) + shipping_amount + shipping_tax + handling_amount + handling_tax
+    total = sum(line.amount + line.tax_amount)
+            + shipping_amount + shipping_tax + handling_amount + handling_tax
     """
 
     id: InternalId

@@ -34,7 +34,9 @@ class PageRequest(WireModel):
 
 class Paging(WireModel):
     after_id: InternalId
-    last_id: InternalId | None = Field(description="Internal id of the last refund returned; the next afterId")
+    last_id: InternalId | None = Field(
+        description="Internal id of the last refund returned; the next afterId"
+    )
     page_size: int
     count: int = Field(ge=0, description="Refunds in this page")
     has_more: bool = Field(description="True when more refunds match after lastId")

@@ -1,0 +1,545 @@
+"""BigCommerce REST client: the order (v2) and its refunds (v3), behind one requests.Session.
+
+Retries are deliberate. Reads and quotes (no side effects) retry on timeouts, 5xx and 429. A refund
+create retries only when BigCommerce provably did not process it (429, or no connection was ever
+made); any other failure of a create is *uncertain* and surfaces as UncertainRefundCreate, for the
+engine to settle by reading the order's refunds. The store's API quota is shared with its other apps,
+so every response's rate-limit headers pace the next request, and a 429 waits out the window.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import requests
+import simplejson
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from refund_sync.config import Settings
+from refund_sync.domain.bigcommerce import (
+    BigCommerceOrder,
+    Consignment,
+    CreatedRefund,
+    OrderLine,
+    Payment,
+    PaymentOption,
+    RefundedItem,
+    RefundItem,
+    RefundItemType,
+    RefundPayment,
+    RefundQuote,
+)
+from refund_sync.domain.money import ZERO, Money, to_cents, total
+from refund_sync.observability import logger, metrics
+
+JSON = dict[str, Any]
+USER_AGENT = "refund-sync/0.1 (+https://github.com/refund-sync)"
+
+
+class BigCommerceError(Exception):
+    """An error answer from BigCommerce, whichever of its error shapes it came in."""
+
+    def __init__(
+        self, status: int, message: str, *, method: str, path: str, reset_ms: int | None = None
+    ) -> None:
+        super().__init__(f"BigCommerce {status} on {method} {path}: {message}")
+        self.status = status
+        self.message = message
+        self.method = method
+        self.path = path
+        self.reset_ms = reset_ms
+
+    @property
+    def transient(self) -> bool:
+        """Worth trying again later: throttled, unavailable, or another refund of the order in progress."""
+        return self.status in (409, 429) or self.status >= 500
+
+
+class UncertainRefundCreate(Exception):
+    """The create was sent but its outcome is unknown (timeout, dropped connection, 5xx)."""
+
+
+def error_message(body: object) -> str:
+    """The human message from any of BigCommerce's error shapes (v3 top-level, v3 data[], v2 list)."""
+    if isinstance(body, dict):
+        if isinstance(body.get("data"), list):
+            return "; ".join(error_message(entry) for entry in body["data"]) or "no message"
+        parts = [str(body[key]) for key in ("title", "error", "message", "detail") if body.get(key)]
+        errors = body.get("errors")
+        if isinstance(errors, dict):
+            parts += [f"{field}: {text}" for field, text in errors.items()]
+        return " - ".join(parts) or "no message"
+    if isinstance(body, list):
+        return "; ".join(error_message(entry) for entry in body) or "no message"
+    return str(body)
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class RateLimiter:
+    """Paces requests by BigCommerce's rate-limit headers, shared by every thread of the process."""
+
+    def __init__(self, reserve: int, *, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        self.reserve = reserve
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._pause_until = 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        left = _header_int(headers, "X-Rate-Limit-Requests-Left")
+        reset_ms = _header_int(headers, "X-Rate-Limit-Time-Reset-Ms")
+        if left is not None and reset_ms is not None and left <= self.reserve:
+            with self._lock:
+                self._pause_until = max(self._pause_until, self._clock() + reset_ms / 1000)
+
+    def wait_turn(self) -> None:
+        with self._lock:
+            delay = self._pause_until - self._clock()
+        if delay > 0:
+            logger.info(
+                "BigCommerce quota nearly spent; pausing until the window resets", extra={"seconds": delay}
+            )
+            metrics.add_metric(name="BigCommerceThrottles", unit=MetricUnit.Count, value=1)
+            self._sleep(delay)
+
+
+# -- wire models: BigCommerce's JSON, parsed as it comes ------------------------------------------------
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Discount(_Wire):
+    amount: Money = ZERO
+
+
+class _Product(_Wire):
+    id: int
+    product_id: int = 0
+    variant_id: int | None = None
+    sku: str | None = ""
+    name: str = ""
+    quantity: int
+    quantity_refunded: Decimal = Decimal(0)
+    price_ex_tax: Money
+    price_inc_tax: Money
+    total_ex_tax: Money
+    total_inc_tax: Money
+    applied_discounts: list[_Discount] = Field(default_factory=list)
+    discounted_total_inc_tax: Money | None = None
+    order_address_id: int = 0
+
+    def to_domain(self) -> OrderLine:
+        return OrderLine(
+            id=self.id,
+            product_id=self.product_id,
+            variant_id=self.variant_id,
+            sku=self.sku or "",
+            name=self.name,
+            quantity=self.quantity,
+            quantity_refunded=int(self.quantity_refunded),
+            price_ex_tax=self.price_ex_tax,
+            price_inc_tax=self.price_inc_tax,
+            total_ex_tax=self.total_ex_tax,
+            total_inc_tax=self.total_inc_tax,
+            discount=total(d.amount for d in self.applied_discounts),
+            discounted_total_inc_tax=self.discounted_total_inc_tax,
+            order_address_id=self.order_address_id,
+        )
+
+
+class _Lines(_Wire):
+    line_items: list[_Product] = Field(default_factory=list)
+
+
+class _ShippingConsignment(_Lines):
+    id: int
+    cost_inc_tax: Money = ZERO
+    handling_cost_inc_tax: Money = ZERO
+
+
+class _Email(_Wire):
+    gift_certificates: list[_Lines] = Field(default_factory=list)
+
+
+class _Consignments(_Wire):
+    shipping: list[_ShippingConsignment] = Field(default_factory=list)
+    pickups: list[_Lines] = Field(default_factory=list)
+    downloads: list[_Lines] = Field(default_factory=list)
+    email: _Email = _Email()
+
+
+class _Order(_Wire):
+    id: int
+    status_id: int
+    customer_id: int = 0
+    currency_code: str = ""
+    default_currency_code: str = ""
+    store_default_currency_code: str = ""
+    total_inc_tax: Money
+    payment_method: str = ""
+    store_credit_amount: Money = ZERO
+    consignments: _Consignments = _Consignments()
+
+    def to_domain(self) -> BigCommerceOrder:
+        groups: list[_Lines] = [
+            *self.consignments.shipping,
+            *self.consignments.pickups,
+            *self.consignments.downloads,
+        ]
+        groups += self.consignments.email.gift_certificates
+        lines = {product.id: product.to_domain() for group in groups for product in group.line_items}
+        # default_currency_code is the order's transactional currency; currency_code its display one.
+        transactional = self.default_currency_code or self.currency_code
+        return BigCommerceOrder(
+            id=self.id,
+            status_id=self.status_id,
+            customer_id=self.customer_id,
+            currency_code=transactional,
+            store_default_currency_code=self.store_default_currency_code or transactional,
+            total_inc_tax=self.total_inc_tax,
+            payment_method=self.payment_method,
+            store_credit_amount=self.store_credit_amount,
+            lines=tuple(sorted(lines.values(), key=lambda line: line.id)),
+            consignments=tuple(
+                Consignment(
+                    address_id=c.id, shipping_inc_tax=c.cost_inc_tax, handling_inc_tax=c.handling_cost_inc_tax
+                )
+                for c in self.consignments.shipping
+            ),
+        )
+
+
+class _Option(_Wire):
+    provider_id: str
+    provider_description: str = ""
+    amount: Money
+    offline: bool = False
+    offline_provider: bool = False
+    offline_reason: str = ""
+
+
+class _Quote(_Wire):
+    order_id: int
+    total_refund_amount: Money
+    total_refund_tax_amount: Money = ZERO
+    rounding: Money = ZERO
+    adjustment: Money = ZERO
+    tax_inclusive: bool | None = None
+    is_tax_included: bool | None = None  # the refunds guide's name for tax_inclusive
+    refund_methods: list[list[_Option]] = Field(default_factory=list)
+
+    def to_domain(self) -> RefundQuote:
+        return RefundQuote(
+            order_id=self.order_id,
+            total_refund_amount=self.total_refund_amount,
+            total_refund_tax_amount=self.total_refund_tax_amount,
+            rounding=self.rounding,
+            adjustment=self.adjustment,
+            tax_inclusive=bool(
+                self.tax_inclusive if self.tax_inclusive is not None else self.is_tax_included
+            ),
+            refund_methods=tuple(
+                tuple(PaymentOption(**option.model_dump()) for option in method)
+                for method in self.refund_methods
+            ),
+        )
+
+
+class _RefundItem(_Wire):
+    item_type: str
+    item_id: int
+    quantity: int | None = None
+    requested_amount: Money | None = None
+    reason: str | None = ""
+
+
+class _RefundPayment(_Wire):
+    id: int | None = None
+    provider_id: str
+    amount: Money
+    offline: bool = False
+    is_declined: bool = False
+    declined_message: str | None = ""
+
+
+class _Refund(_Wire):
+    id: int
+    order_id: int
+    reason: str | None = ""
+    total_amount: Money
+    total_tax: Money = ZERO
+    items: list[_RefundItem] = Field(default_factory=list)
+    payments: list[_RefundPayment] = Field(default_factory=list)
+
+    def to_domain(self) -> CreatedRefund:
+        return CreatedRefund(
+            id=self.id,
+            order_id=self.order_id,
+            reason=self.reason or "",
+            total_amount=self.total_amount,
+            total_tax=self.total_tax,
+            items=tuple(
+                RefundedItem(
+                    item_type=item.item_type,
+                    item_id=item.item_id,
+                    quantity=item.quantity,
+                    requested_amount=item.requested_amount,
+                    reason=item.reason or "",
+                )
+                for item in self.items
+            ),
+            payments=tuple(
+                RefundPayment(
+                    id=payment.id,
+                    provider_id=payment.provider_id,
+                    amount=payment.amount,
+                    offline=payment.offline,
+                    is_declined=payment.is_declined,
+                    declined_message=payment.declined_message or "",
+                )
+                for payment in self.payments
+            ),
+        )
+
+
+class _QuoteEnvelope(_Wire):
+    data: _Quote
+
+
+class _RefundEnvelope(_Wire):
+    data: _Refund
+
+
+class _RefundListEnvelope(_Wire):
+    data: list[_Refund] = Field(default_factory=list)
+
+
+def items_body(items: Iterable[RefundItem]) -> list[JSON]:
+    """Refund items as BigCommerce's ItemsRefund: quantity for PRODUCT, amount for the others."""
+    body: list[JSON] = []
+    for item in items:
+        entry: JSON = {"item_type": item.item_type.value, "item_id": item.item_id}
+        if item.item_type is RefundItemType.PRODUCT:
+            entry["quantity"] = item.quantity
+            if item.adjustment:
+                entry["adjustments"] = [
+                    {"amount": to_cents(item.adjustment), "description": "Kept by the customer"}
+                ]
+        else:
+            entry["amount"] = to_cents(item.amount or ZERO)
+        if item.reason:
+            entry["reason"] = item.reason
+        body.append(entry)
+    return body
+
+
+def _transient_read_failure(error: BaseException) -> bool:
+    if isinstance(error, BigCommerceError):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, requests.Timeout | requests.ConnectionError)
+
+
+def _create_never_reached(error: BaseException) -> bool:
+    """Safe to send the create again: BigCommerce certainly did not process the first one."""
+    if isinstance(error, BigCommerceError):
+        return error.status == 429
+    return isinstance(error, requests.ConnectTimeout)
+
+
+class BigCommerceClient:
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        *,
+        timeout_seconds: float = 30.0,
+        quota_reserve: int = 10,
+        max_attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout_seconds
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+        self.rate_limiter = RateLimiter(quota_reserve, clock=clock, sleep=sleep)
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {
+                "X-Auth-Token": access_token,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+            }
+        )
+
+    # -- public operations ----------------------------------------------------------------------
+    def get_order(self, order_id: int) -> BigCommerceOrder:
+        """The order with its line items and shipping consignments, in one call."""
+        params = {"include": "consignments.line_items", "consignment_structure": "object"}
+        response = self._read("GET", f"/v2/orders/{order_id}", params=params)
+        return _Order.model_validate_json(response.content).to_domain()
+
+    def get_order_status(self, order_id: int) -> int:
+        response = self._read("GET", f"/v2/orders/{order_id}")
+        return _Order.model_validate_json(response.content).status_id
+
+    def quote(self, order_id: int, items: Iterable[RefundItem]) -> RefundQuote:
+        body = {"items": items_body(items)}
+        path = f"/v3/orders/{order_id}/payment_actions/refund_quotes"
+        response = self._read("POST", path, body=body)
+        return _QuoteEnvelope.model_validate_json(response.content).data.to_domain()
+
+    def create_refund(
+        self, order_id: int, items: Iterable[RefundItem], payments: Iterable[Payment]
+    ) -> CreatedRefund:
+        """Create the refund. Raises UncertainRefundCreate when BigCommerce may or may not have it."""
+        body = {
+            "items": items_body(items),
+            "payments": [
+                {"provider_id": p.provider_id, "amount": to_cents(p.amount), "offline": p.offline}
+                for p in payments
+            ],
+        }
+        path = f"/v3/orders/{order_id}/payment_actions/refunds"
+        try:
+            response = self._call("POST", path, body=body, retry_when=_create_never_reached)
+        except BigCommerceError as error:
+            if error.status >= 500:
+                raise UncertainRefundCreate(str(error)) from error
+            raise
+        except (requests.Timeout, requests.ConnectionError) as error:
+            raise UncertainRefundCreate(
+                f"no answer to the refund create for order {order_id}: {error}"
+            ) from error
+        return _RefundEnvelope.model_validate_json(response.content).data.to_domain()
+
+    def list_order_refunds(self, order_id: int) -> list[CreatedRefund]:
+        response = self._read("GET", f"/v3/orders/{order_id}/payment_actions/refunds")
+        if response.status_code == 204 or not response.content:
+            return []
+        return [
+            refund.to_domain() for refund in _RefundListEnvelope.model_validate_json(response.content).data
+        ]
+
+    def get_refund(self, refund_id: int) -> CreatedRefund:
+        response = self._read("GET", f"/v3/orders/payment_actions/refunds/{refund_id}")
+        return _RefundEnvelope.model_validate_json(response.content).data.to_domain()
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def _read(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None, body: JSON | None = None
+    ) -> requests.Response:
+        return self._call(method, path, params=params, body=body, retry_when=_transient_read_failure)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry_when: Callable[[BaseException], bool],
+        params: Mapping[str, str] | None = None,
+        body: JSON | None = None,
+    ) -> requests.Response:
+        retrying = Retrying(
+            retry=retry_if_exception(retry_when),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=self._note_retry,
+            reraise=True,
+        )
+        data = simplejson.dumps(body, use_decimal=True) if body is not None else None
+        return retrying(self._send, method, path, params, data)
+
+    def _send(
+        self, method: str, path: str, params: Mapping[str, str] | None, data: str | None
+    ) -> requests.Response:
+        self.rate_limiter.wait_turn()
+        metrics.add_metric(name="BigCommerceCalls", unit=MetricUnit.Count, value=1)
+        response = self.session.request(
+            method, self.base_url + path, params=params, data=data, timeout=self.timeout
+        )
+        self.rate_limiter.observe(response.headers)
+        if response.status_code >= 400:
+            try:
+                message = error_message(simplejson.loads(response.content or b"null"))
+            except ValueError:
+                message = response.text[:300] or response.reason
+            raise BigCommerceError(
+                response.status_code,
+                message,
+                method=method,
+                path=path,
+                reset_ms=_header_int(response.headers, "X-Rate-Limit-Time-Reset-Ms"),
+            )
+        return response
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, BigCommerceError) and error.status == 429:
+            metrics.add_metric(name="BigCommerceThrottles", unit=MetricUnit.Count, value=1)
+            if error.reset_ms is not None:
+                return error.reset_ms / 1000 + 0.05
+        # Without the header a 429 means platform-wide load; 5xx and timeouts likewise back off.
+        return float(wait_random_exponential(multiplier=0.5, max=20)(retry_state))
+
+    def _note_retry(self, retry_state: RetryCallState) -> None:
+        metrics.add_metric(name="BigCommerceRetries", unit=MetricUnit.Count, value=1)
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        logger.warning(
+            "Retrying a BigCommerce call", extra={"attempt": retry_state.attempt_number, "error": str(error)}
+        )
+
+
+def refunded_so_far(refunds: Iterable[CreatedRefund]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Shipping and handling already refunded per shipping address, by non-declined refunds."""
+    shipping: dict[int, Decimal] = {}
+    handling: dict[int, Decimal] = {}
+    for refund in refunds:
+        if refund.fully_declined:
+            continue
+        for item in refund.items:
+            amount = item.requested_amount or ZERO
+            if item.item_type == RefundItemType.SHIPPING.value:
+                shipping[item.item_id] = shipping.get(item.item_id, ZERO) + amount
+            elif item.item_type == RefundItemType.HANDLING.value:
+                handling[item.item_id] = handling.get(item.item_id, ZERO) + amount
+    return shipping, handling
+
+
+class BigCommerceCredentials(BaseModel):
+    """The BigCommerce secret: {"access_token": "..."} of a store-level API account."""
+
+    model_config = ConfigDict(extra="ignore")
+    access_token: SecretStr = Field(min_length=1)
+
+
+def bigcommerce_client_from_settings(settings: Settings) -> BigCommerceClient:
+    raw = parameters.get_secret(settings.bigcommerce_secret_name, transform="json", max_age=300)
+    try:
+        credentials = BigCommerceCredentials.model_validate(raw)
+    except ValidationError:
+        name = settings.bigcommerce_secret_name
+        raise ValueError(f"secret {name!r} must be JSON with a non-empty access_token") from None
+    return BigCommerceClient(
+        settings.bigcommerce_base_url,
+        credentials.access_token.get_secret_value(),
+        timeout_seconds=settings.bigcommerce_timeout_seconds,
+        quota_reserve=settings.bigcommerce_quota_reserve,
+    )

@@ -1,0 +1,165 @@
+"""The refund queue (FIFO) and its dead-letter queue. The only module that speaks to SQS.
+
+Messages of one BigCommerce order share a message group, so SQS never hands two of them to consumers
+at once (BigCommerce forbids concurrent refunds on one order). The deduplication id is the NetSuite
+refund's id and last-modified instant: the same version of a refund is enqueued once however often
+the poller sees it within SQS's five-minute window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Literal
+
+import boto3
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from refund_sync.domain.netsuite import NetSuiteRefund, version_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+MAX_BATCH_ENTRIES = 10
+MAX_BATCH_BYTES = 256 * 1024
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+NO_ORDER_GROUP = "no-bigcommerce-order"
+
+
+class RefundMessage(BaseModel):
+    """The body of a refund-queue message: the NetSuite refund, whole, and who sent it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    refund: NetSuiteRefund
+    sent_by: Literal["schedule", "on_demand"]
+    sent_at: AwareDatetime
+
+    @property
+    def group_id(self) -> str:
+        order = (self.refund.bigcommerce_order_id or "").strip()
+        # Refunds without an order still flow, to be recorded with their reason; they share a group.
+        return f"order-{order}" if order else NO_ORDER_GROUP
+
+    @property
+    def deduplication_id(self) -> str:
+        key = version_key(self.refund)
+        # on-demand syncs are deliberate repeats: they must not be swallowed by deduplication
+        if self.sent_by == "on_demand":
+            key += f"#on-demand@{self.sent_at.isoformat()}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class EnqueueFailed(Exception):
+    """Some messages could not be enqueued even after retrying; the poller must not advance."""
+
+
+def _batches(messages: Sequence[RefundMessage]) -> list[list[SendMessageBatchRequestEntryTypeDef]]:
+    """Groups of at most ten entries and 256 KiB, SQS's limits for one SendMessageBatch."""
+    batches: list[list[SendMessageBatchRequestEntryTypeDef]] = []
+    current: list[SendMessageBatchRequestEntryTypeDef] = []
+    size = 0
+    for index, message in enumerate(messages):
+        body = message.model_dump_json(by_alias=True)
+        entry: SendMessageBatchRequestEntryTypeDef = {
+            "Id": str(index),
+            "MessageBody": body,
+            "MessageGroupId": message.group_id,
+            "MessageDeduplicationId": message.deduplication_id,
+        }
+        entry_size = len(body.encode())
+        if current and (len(current) == MAX_BATCH_ENTRIES or size + entry_size > MAX_BATCH_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += entry_size
+    if current:
+        batches.append(current)
+    return batches
+
+
+class _RetryableBatch(Exception):
+    def __init__(self, remaining: list[SendMessageBatchRequestEntryTypeDef], detail: str) -> None:
+        super().__init__(detail)
+        self.remaining = remaining
+
+
+class RefundQueues:
+    def __init__(
+        self,
+        refund_queue_url: str,
+        dead_letter_queue_url: str,
+        *,
+        client: SQSClient | None = None,
+        workers: int = 4,
+    ) -> None:
+        self.refund_queue_url = refund_queue_url
+        self.dead_letter_queue_url = dead_letter_queue_url
+        self.sqs: SQSClient = client or boto3.client("sqs")
+        self.workers = workers
+
+    def enqueue(self, messages: Sequence[RefundMessage]) -> int:
+        """Send every message (batched, in parallel); raise EnqueueFailed unless all were accepted."""
+        batches = _batches(messages)
+        if not batches:
+            return 0
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(batches))) as pool:
+            list(pool.map(self._send_batch, batches))
+        return len(messages)
+
+    def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
+        pending = list(entries)
+
+        def attempt() -> None:
+            nonlocal pending
+            response = self.sqs.send_message_batch(QueueUrl=self.refund_queue_url, Entries=pending)
+            failed = response.get("Failed", [])
+            if not failed:
+                return
+            permanent = [f for f in failed if f.get("SenderFault")]
+            if permanent:
+                details = "; ".join(f"{f['Id']}: {f.get('Message', f['Code'])}" for f in permanent)
+                raise EnqueueFailed(f"SQS refused {len(permanent)} message(s): {details}")
+            retry_ids = {f["Id"] for f in failed}
+            pending = [e for e in pending if e["Id"] in retry_ids]
+            raise _RetryableBatch(pending, f"{len(retry_ids)} message(s) not accepted yet")
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(_RetryableBatch),
+            stop=stop_after_attempt(4),
+            wait=wait_random_exponential(multiplier=0.2, max=5),
+            reraise=True,
+        )
+        try:
+            retrying(attempt)
+        except _RetryableBatch as error:
+            raise EnqueueFailed(
+                f"SQS did not accept {len(error.remaining)} message(s) after retrying"
+            ) from error
+
+    def dead_letter(
+        self, body: str, *, group_id: str, message_id: str, reason_code: str, detail: str
+    ) -> None:
+        """Park a message that cannot succeed as it stands, with its reason, for review and redrive."""
+        self.sqs.send_message(
+            QueueUrl=self.dead_letter_queue_url,
+            MessageBody=body,
+            MessageGroupId=group_id,
+            # the original message id: a retry of this very step is deduplicated, a later redrive is not
+            MessageDeduplicationId=message_id,
+            MessageAttributes={
+                "FailureReason": {"DataType": "String", "StringValue": reason_code},
+                "FailureDetail": {"DataType": "String", "StringValue": detail[:1000] or "-"},
+            },
+        )
+
+    def back_off(self, receipt_handle: str, *, receive_count: int, base_seconds: int) -> int:
+        """Delay the next delivery of a transiently failed message: base x 2^(deliveries - 1)."""
+        seconds = int(min(base_seconds * 2 ** max(receive_count - 1, 0), MAX_VISIBILITY_SECONDS))
+        self.sqs.change_message_visibility(
+            QueueUrl=self.refund_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+        return seconds

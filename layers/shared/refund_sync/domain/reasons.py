@@ -1,0 +1,169 @@
+"""Every reason the engine records when a refund does not sync, with what a person should do.
+
+The operator CLI (`refund-sync failures`) and the failure runbook (docs/runbook.md) are written from
+this one table, so the advice a user reads is the advice the code gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    HELD = "HELD"  # the refund is fine but needs a person's decision (amounts, rules)
+    FAILED = "FAILED"  # it cannot sync as it stands: fix data or setup, then redrive
+
+
+@dataclass(frozen=True)
+class ReasonInfo:
+    outcome: Outcome
+    meaning: str
+    action: str
+
+
+class Reason(Enum):
+    ORDER_ID_MISSING = ReasonInfo(
+        Outcome.FAILED,
+        "The NetSuite refund carries no BigCommerce order id.",
+        "Check that the order was synced from BigCommerce into NetSuite, that the refund was created from "
+        "the billed record (invoice or cash sale) of that sales order, and that the RESTlet's order-id field "
+        "parameter names the field your connector fills. Fix it in NetSuite; the next poll picks it up.",
+    )
+    ORDER_NOT_FOUND = ReasonInfo(
+        Outcome.FAILED,
+        "BigCommerce has no order with that id.",
+        "Check the order id on the NetSuite sales order against BigCommerce (the order may belong to another "
+        "store, or the field may hold a different number). Correct it in NetSuite; the next poll retries.",
+    )
+    CURRENCY_MISMATCH = ReasonInfo(
+        Outcome.FAILED,
+        "The NetSuite refund is in another currency than the BigCommerce order.",
+        "Refund in the order's transactional currency in NetSuite (BigCommerce pays back in the currency "
+        "the shopper paid), or refund this one by hand in BigCommerce.",
+    )
+    NETSUITE_TOTALS_INCONSISTENT = ReasonInfo(
+        Outcome.HELD,
+        "The refund's lines, shipping, handling and tax do not add up to its total.",
+        "Open the refund in NetSuite and check for lines the saved search leaves out; correct the record.",
+    )
+    NO_MATCHING_LINE = ReasonInfo(
+        Outcome.FAILED,
+        "A NetSuite item line matches no line of the BigCommerce order.",
+        "Compare the item's SKU with the order's line items (or the stored BigCommerce line id, per the "
+        "line-match rule). Add the item to CustomAmountItems if it is a fee or adjustment, then redrive.",
+    )
+    QUANTITY_INVALID = ReasonInfo(
+        Outcome.FAILED,
+        "A product line has no quantity, or a fractional one; BigCommerce refunds whole units.",
+        "Correct the quantity on the NetSuite refund, or refund the amount with a custom-amount item.",
+    )
+    QUANTITY_EXCEEDS_REMAINING = ReasonInfo(
+        Outcome.FAILED,
+        "More units are refunded than remain refundable on the BigCommerce order.",
+        "Look at the order's earlier refunds in BigCommerce: the units may already be refunded (by hand or "
+        "by another refund). Do not redrive unless the order really has units left.",
+    )
+    AMOUNT_EXCEEDS_REMAINING = ReasonInfo(
+        Outcome.FAILED,
+        "The shipping, handling or custom amount is more than BigCommerce still has to refund.",
+        "Check the order's earlier refunds in BigCommerce; correct the NetSuite refund if it repeats them.",
+    )
+    SHIPPING_NOT_ON_ORDER = ReasonInfo(
+        Outcome.FAILED,
+        "The refund gives back shipping or handling, but the BigCommerce order charged none.",
+        "Move the amount to a custom-amount item in NetSuite, or correct the refund.",
+    )
+    PARTIAL_LINE_HELD = ReasonInfo(
+        Outcome.HELD,
+        "A line is refunded for less than its full price and the partial-line rule is 'hold'.",
+        "Refund it by hand in BigCommerce and mark it synced, or change PartialLineRule and redrive.",
+    )
+    DISCOUNT_HELD = ReasonInfo(
+        Outcome.HELD,
+        "The refund has a discount line and the discount rule is 'hold'.",
+        "Check the amounts against the order's discounts; change DiscountRule to 'absorb' and redrive.",
+    )
+    TAX_ONLY_HELD = ReasonInfo(
+        Outcome.HELD,
+        "The refund has a tax-only line and the tax-only rule is 'hold'.",
+        "Refund the tax by hand in BigCommerce, or change TaxOnlyRule to 'order_amount' and redrive.",
+    )
+    UNSUPPORTED_LINE = ReasonInfo(
+        Outcome.FAILED,
+        "A line of a kind BigCommerce cannot refund through the API (gift certificate, payment, markup).",
+        "Refund that part by hand in BigCommerce; remove or correct the line in NetSuite and redrive.",
+    )
+    NOTHING_TO_REFUND = ReasonInfo(
+        Outcome.FAILED,
+        "The refund's total is zero.",
+        "Nothing to do in BigCommerce; if money should move, correct the NetSuite refund.",
+    )
+    AMOUNT_MISMATCH = ReasonInfo(
+        Outcome.HELD,
+        "BigCommerce's quote differs from the NetSuite total by more than the tolerance.",
+        "Compare the two figures: usually tax rounding, a discount BigCommerce allocates differently, or a "
+        "price changed after the order. Correct the NetSuite refund, or refund by hand in BigCommerce.",
+    )
+    REFUND_METHOD_UNAVAILABLE = ReasonInfo(
+        Outcome.FAILED,
+        "BigCommerce offers no way to pay this refund under the configured refund-method policy.",
+        "Read BigCommerce's reason: guest orders and non-default-currency orders cannot get store credit; "
+        "split payments only as the quote offers; offline-only providers cannot pay back online. Refund by "
+        "hand, or use record_only if the customer was paid outside BigCommerce.",
+    )
+    PAYMENT_NOT_SETTLED = ReasonInfo(
+        Outcome.FAILED,
+        "The order's payment is not settled yet, so the gateway cannot refund it.",
+        "Wait until the gateway settles the payment (often within 24 hours), then redrive.",
+    )
+    GATEWAY_DECLINED = ReasonInfo(
+        Outcome.FAILED,
+        "BigCommerce created the refund but the payment gateway declined it; no money moved.",
+        "Read the decline message, resolve it with the gateway (or refund by other means), then redrive.",
+    )
+    BIGCOMMERCE_REJECTED = ReasonInfo(
+        Outcome.FAILED,
+        "BigCommerce refused the refund.",
+        "Read BigCommerce's message; the order may be in a state that cannot be refunded (e.g. refunded "
+        "with the legacy refund system, or a return request marked refunded).",
+    )
+    BIGCOMMERCE_ACCESS_DENIED = ReasonInfo(
+        Outcome.FAILED,
+        "BigCommerce refused the API token (401) or its scopes (403).",
+        "Check the token in the BigCommerce secret and the API account's Orders and Order Transactions "
+        "scopes (modify), then redrive the dead-letter queue.",
+    )
+    RETRIES_EXHAUSTED = ReasonInfo(
+        Outcome.FAILED,
+        "Transient errors (timeouts, 5xx, throttling) persisted through every delivery.",
+        "Check BigCommerce's status and the consumer's logs; redrive once the service is back.",
+    )
+    CREATED_FROM_BIGCOMMERCE = ReasonInfo(
+        Outcome.FAILED,
+        "The refund was imported from BigCommerce into NetSuite, so sending it back would pay twice.",
+        "Nothing to do: the loop guard skipped it on purpose.",
+    )
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.value.outcome
+
+    @property
+    def meaning(self) -> str:
+        return self.value.meaning
+
+    @property
+    def action(self) -> str:
+        return self.value.action
+
+
+class RefundProblem(Exception):
+    """A refund that cannot sync as it stands: recorded with its reason and dead-lettered, never retried."""
+
+    def __init__(self, reason: Reason, detail: str, **facts: Any) -> None:
+        super().__init__(f"{reason.name}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.facts = facts  # figures worth keeping on the state item (quoted amount, refund id, ...)

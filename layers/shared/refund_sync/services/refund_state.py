@@ -1,0 +1,194 @@
+"""The one owner of a refund's state: every transition goes through RefundLedger.
+
+Each method writes the whole item conditionally on the version it read (optimistic locking), stamps
+the time, and appends to the item's history, so the item alone tells what happened and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from refund_sync.adapters.state_store import StateStore
+from refund_sync.domain.bigcommerce import Payment, RefundItem, RefundItemType
+from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync.domain.reasons import Reason
+from refund_sync.domain.state import HistoryEntry, PaymentRecord, RefundState, SyncStatus, with_history
+
+
+def describe_items(items: Iterable[RefundItem]) -> tuple[str, ...]:
+    lines = []
+    for item in items:
+        if item.item_type is RefundItemType.PRODUCT:
+            text = f"PRODUCT line {item.item_id} x {item.quantity}"
+            if item.adjustment:
+                text += f" (adjustment {item.adjustment})"
+        else:
+            text = f"{item.item_type.value} {item.item_id}: {item.amount}"
+        lines.append(text)
+    return tuple(lines)
+
+
+class RefundLedger:
+    def __init__(
+        self, store: StateStore, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.store = store
+        self.clock = clock
+
+    def current(self, netsuite_id: str) -> RefundState | None:
+        return self.store.get(netsuite_id)
+
+    def _write(
+        self,
+        previous: RefundState | None,
+        refund: NetSuiteRefund,
+        status: SyncStatus,
+        note: str,
+        **fields: Any,
+    ) -> RefundState:
+        now = self.clock()
+        base: dict[str, Any] = {
+            "netsuite_id": refund.id,
+            "record_type": refund.record_type.value,
+            "document_number": refund.tran_id,
+            "netsuite_last_modified": refund.last_modified,
+            "bigcommerce_order_id": refund.bigcommerce_order_id,
+            "currency": refund.currency,
+            "netsuite_total": refund.total,
+            "status": status,
+            "updated_at": now,
+        }
+        if previous is None:
+            state = RefundState(created_at=now, version=1, **base, **fields)
+        else:
+            state = previous.model_copy(update={**base, **fields, "version": previous.version + 1})
+        state = state.model_copy(
+            update={"history": with_history(state.history, HistoryEntry(at=now, status=status, note=note))}
+        )
+        # validate the merged copy (model_copy does not), then store it conditionally
+        state = RefundState.model_validate(state.model_dump())
+        return self.store.save(state, expected_version=previous.version if previous else None)
+
+    def submitting(
+        self,
+        previous: RefundState | None,
+        refund: NetSuiteRefund,
+        *,
+        items: tuple[RefundItem, ...],
+        quoted: Decimal,
+        payments: list[Payment],
+    ) -> RefundState:
+        """Recorded *before* the BigCommerce create, so a crash afterwards is never taken for 'not sent'."""
+        attempts = previous.submit_attempts if previous else 0
+        return self._write(
+            previous,
+            refund,
+            SyncStatus.SUBMITTING,
+            f"creating the refund in BigCommerce ({quoted} {refund.currency})",
+            items=describe_items(items),
+            quoted_amount=quoted,
+            payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
+            attempts=(previous.attempts if previous else 0) + 1,
+            submit_attempts=attempts + 1,
+            submitted_at=self.clock(),
+            reason_code=None,
+            reason_detail=None,
+            dry_run=False,
+        )
+
+    def synced(
+        self,
+        previous: RefundState,
+        refund: NetSuiteRefund,
+        *,
+        refund_id: int,
+        refunded: Decimal,
+        payments: tuple[PaymentRecord, ...],
+        order_status: int | None,
+        note: str,
+    ) -> RefundState:
+        return self._write(
+            previous,
+            refund,
+            SyncStatus.SYNCED,
+            note,
+            bigcommerce_refund_id=refund_id,
+            refunded_amount=refunded,
+            payments=payments,
+            order_status_after=order_status,
+            synced_at=self.clock(),
+            reason_code=None,
+            reason_detail=None,
+        )
+
+    def dry_run(
+        self,
+        previous: RefundState | None,
+        refund: NetSuiteRefund,
+        *,
+        items: tuple[RefundItem, ...],
+        quoted: Decimal,
+        payments: list[Payment],
+    ) -> RefundState:
+        return self._write(
+            previous,
+            refund,
+            SyncStatus.DRY_RUN,
+            f"dry run: would refund {quoted} {refund.currency}; nothing was created",
+            items=describe_items(items),
+            quoted_amount=quoted,
+            payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
+            attempts=(previous.attempts if previous else 0) + 1,
+            dry_run=True,
+        )
+
+    def problem(
+        self, previous: RefundState | None, refund: NetSuiteRefund, reason: Reason, detail: str, **fields: Any
+    ) -> RefundState:
+        status = SyncStatus(reason.outcome.value)
+        return self._write(
+            previous,
+            refund,
+            status,
+            f"{reason.name}: {detail}",
+            reason_code=reason.name,
+            reason_detail=detail,
+            attempts=(previous.attempts if previous else 0) + 1,
+            **fields,
+        )
+
+    def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
+        """A transient failure: keep the progress reached, note the error, let the queue retry."""
+        status = previous.status if previous else SyncStatus.PENDING
+        if status in (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN):
+            status = SyncStatus.PENDING
+        return self._write(
+            previous,
+            refund,
+            status,
+            f"will retry: {error}",
+            reason_detail=f"last error (will retry): {error}",
+            attempts=(previous.attempts if previous else 0) + 1,
+        )
+
+    def skipped(self, refund: NetSuiteRefund, reason: Reason, detail: str) -> RefundState | None:
+        """Loop guard: remember why a refund was never sent (only the first time it is seen)."""
+        previous = self.store.get(refund.id)
+        if previous is not None:
+            return None
+        return self._write(
+            None,
+            refund,
+            SyncStatus.SKIPPED,
+            f"{reason.name}: {detail}",
+            reason_code=reason.name,
+            reason_detail=detail,
+        )
+
+    def write_back_result(self, previous: RefundState, refund: NetSuiteRefund, result: str) -> RefundState:
+        return self._write(
+            previous, refund, previous.status, f"NetSuite write-back: {result}", write_back=result
+        )

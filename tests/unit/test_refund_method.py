@@ -1,0 +1,138 @@
+"""Choosing how BigCommerce pays: one quoted method, copied to the cent, under the configured policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from refund_sync.config import RefundMethodPolicy
+from refund_sync.domain.bigcommerce import PaymentOption, RefundQuote
+from refund_sync.domain.reasons import Reason, RefundProblem
+from refund_sync.domain.refund_method import choose_payments
+from tests.factories import Product, order
+
+D = Decimal
+CARD = PaymentOption(provider_id="braintree", provider_description="Braintree (Visa 1111)", amount=D("33.00"))
+STORE_CREDIT = PaymentOption(
+    provider_id="storecredit", provider_description="Store credit", amount=D("33.00")
+)
+CUSTOM = PaymentOption(provider_id="custom", amount=D("33.00"), offline=True, offline_provider=True)
+MEMBER = order(Product("TEE", 1, D("30.00")))
+GUEST = order(Product("TEE", 1, D("30.00")), customer_id=0)
+
+
+def quote(*methods: tuple[PaymentOption, ...], amount: str = "33.00") -> RefundQuote:
+    return RefundQuote(order_id=100, total_refund_amount=D(amount), refund_methods=methods)
+
+
+def test_original_policy_pays_back_to_the_card() -> None:
+    payments = choose_payments(
+        quote((STORE_CREDIT,), (CARD,), (CUSTOM,)),
+        MEMBER,
+        RefundMethodPolicy.ORIGINAL,
+        paid_out_by_netsuite=False,
+    )
+    assert [(p.provider_id, p.amount, p.offline) for p in payments] == [("braintree", D("33.00"), False)]
+
+
+def test_original_policy_takes_a_split_method_exactly_as_quoted() -> None:
+    split = (
+        PaymentOption(provider_id="braintree", amount=D("20.00")),
+        PaymentOption(provider_id="storecredit", amount=D("13.00")),
+    )
+    payments = choose_payments(
+        quote((STORE_CREDIT,), split, (CUSTOM,)),
+        MEMBER,
+        RefundMethodPolicy.ORIGINAL,
+        paid_out_by_netsuite=False,
+    )
+    assert [(p.provider_id, p.amount) for p in payments] == [
+        ("braintree", D("20.00")),
+        ("storecredit", D("13.00")),
+    ]
+
+
+def test_an_unsettled_payment_fails_with_bigcommerces_reason() -> None:
+    unsettled = PaymentOption(
+        provider_id="braintree",
+        amount=D("33.00"),
+        offline=True,
+        offline_reason="Payment has not been settled yet",
+    )
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((unsettled,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+        )
+    assert problem.value.reason is Reason.PAYMENT_NOT_SETTLED
+    assert "not been settled" in problem.value.detail
+
+
+def test_an_offline_only_original_provider_is_not_taken_for_a_payout() -> None:
+    bank = PaymentOption(
+        provider_id="bankdeposit",
+        amount=D("33.00"),
+        offline=True,
+        offline_provider=True,
+        offline_reason="Bank deposit refunds happen outside BigCommerce",
+    )
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((bank,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+        )
+    assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
+    assert "no money would move" in problem.value.detail
+
+
+def test_store_credit_policy_pays_store_credit() -> None:
+    payments = choose_payments(
+        quote((CARD,), (STORE_CREDIT,)), MEMBER, RefundMethodPolicy.STORE_CREDIT, paid_out_by_netsuite=False
+    )
+    assert [p.provider_id for p in payments] == ["storecredit"]
+
+
+def test_store_credit_for_a_guest_order_fails_saying_why() -> None:
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((CARD,), (CUSTOM,)), GUEST, RefundMethodPolicy.STORE_CREDIT, paid_out_by_netsuite=False
+        )
+    assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
+    assert "guest order" in problem.value.detail
+
+
+def test_store_credit_for_a_non_default_currency_order_fails_saying_why() -> None:
+    euro = order(Product("TEE", 1, D("30.00")), currency="EUR", store_currency="USD")
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((CARD,), (CUSTOM,)), euro, RefundMethodPolicy.STORE_CREDIT, paid_out_by_netsuite=False
+        )
+    assert "EUR" in problem.value.detail and "USD" in problem.value.detail
+
+
+def test_record_only_policy_marks_the_refund_without_moving_money() -> None:
+    payments = choose_payments(
+        quote((CARD,), (CUSTOM,)), MEMBER, RefundMethodPolicy.RECORD_ONLY, paid_out_by_netsuite=False
+    )
+    assert [(p.provider_id, p.offline) for p in payments] == [("custom", True)]
+
+
+def test_when_netsuite_already_paid_the_customer_money_never_moves_again_whatever_the_policy() -> None:
+    for policy in RefundMethodPolicy:
+        payments = choose_payments(
+            quote((CARD,), (STORE_CREDIT,), (CUSTOM,)), MEMBER, policy, paid_out_by_netsuite=True
+        )
+        assert [(p.provider_id, p.offline) for p in payments] == [("custom", True)]
+
+
+def test_a_quote_without_any_offline_method_cannot_record_only() -> None:
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(quote((CARD,)), MEMBER, RefundMethodPolicy.RECORD_ONLY, paid_out_by_netsuite=False)
+    assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
+
+
+def test_payments_are_copied_to_the_cent() -> None:
+    odd = PaymentOption(provider_id="braintree", amount=D("33.005"))
+    payments = choose_payments(
+        quote((odd,), amount="33.01"), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert payments[0].amount == D("33.01")
