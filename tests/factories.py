@@ -11,6 +11,7 @@ from refund_sync.domain.money import ZERO, to_cents, total
 from refund_sync.domain.netsuite import NetSuiteRefund, PaidOut, RecordType, RefundLine
 
 D = Decimal
+TEN_PERCENT = Decimal("0.10")
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Product:
     sku: str
     quantity: int
     price: Decimal
-    tax_rate: Decimal = D("0.10")
+    tax_rate: Decimal = TEN_PERCENT
     refunded: int = 0
     discount: Decimal = ZERO
     line_id: int | None = None

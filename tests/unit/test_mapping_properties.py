@@ -145,7 +145,7 @@ def test_full_price_refunds_without_discounts_estimate_the_netsuite_total_to_the
 ) -> None:
     bc = data.draw(orders())
     undiscounted = order(
-        *[Product(l.sku + str(l.id), l.quantity, l.price_ex_tax, tax_rate=D("0")) for l in bc.lines],
+        *[Product(o.sku + str(o.id), o.quantity, o.price_ex_tax, tax_rate=D("0")) for o in bc.lines],
         shipping=tuple(c.shipping_inc_tax for c in bc.consignments),
     )
     ns = data.draw(refunds_of(undiscounted, faithful=True))

@@ -67,6 +67,11 @@ def test_an_unanswered_create_may_still_land_during_the_grace_period_only() -> N
     assert not create_may_still_land(submitting, T0 + timedelta(seconds=121), timedelta(seconds=120))
 
 
+def test_an_answered_create_such_as_a_decline_is_not_waited_for() -> None:
+    declined = state(SyncStatus.FAILED, submit_attempts=1)
+    assert not create_may_still_land(declined, T0 + timedelta(seconds=5), timedelta(seconds=120))
+
+
 def test_a_sweep_resumes_where_it_stopped_and_the_next_one_overlaps_its_start() -> None:
     fresh = Checkpoint().sweep_start(T0)
     cut_off = fresh.page_done("500", 500)

@@ -108,8 +108,12 @@ def next_step(state: RefundState | None, *, dry_run: bool, incoming_version: dat
 
 
 def create_may_still_land(state: RefundState, now: datetime, grace: timedelta) -> bool:
-    """An unanswered create younger than the grace period may yet commit at BigCommerce."""
-    return state.submitted_at is not None and now - state.submitted_at < grace
+    """An unanswered create (still SUBMITTING) younger than the grace period may yet commit at BigCommerce."""
+    return (
+        state.status is SyncStatus.SUBMITTING
+        and state.submitted_at is not None
+        and now - state.submitted_at < grace
+    )
 
 
 MAX_HISTORY = 30

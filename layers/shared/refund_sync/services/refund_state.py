@@ -13,6 +13,7 @@ from typing import Any
 
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.domain.bigcommerce import Payment, RefundItem, RefundItemType
+from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import HistoryEntry, PaymentRecord, RefundState, SyncStatus, with_history
@@ -116,7 +117,7 @@ class RefundLedger:
             SyncStatus.SYNCED,
             note,
             bigcommerce_refund_id=refund_id,
-            refunded_amount=refunded,
+            refunded_amount=to_cents(refunded),
             payments=payments,
             order_status_after=order_status,
             synced_at=self.clock(),

@@ -100,7 +100,8 @@ def order_id_of(refund: NetSuiteRefund) -> int:
     if not raw:
         raise RefundProblem(
             Reason.ORDER_ID_MISSING,
-            f"{refund.label} has no BigCommerce order id (searched: {refund.order_id_source})",
+            f"{refund.label} carries no BigCommerce order id: NetSuite found none on the refund, "
+            "on the record it was created from, or on that record's sales order",
         )
     if not raw.isdigit() or int(raw) <= 0:
         raise RefundProblem(
@@ -137,7 +138,7 @@ class RefundEngine:
             raise
         except (BigCommerceError, UncertainRefundCreate, StateConflict, requests.RequestException) as error:
             if isinstance(error, BigCommerceError) and not error.transient:
-                rejection = RefundProblem(classify_rejection(error), error.message)
+                rejection = RefundProblem(classify_rejection(error), f"BigCommerce: {error.message}")
                 self._record_problem(refund, rejection)
                 raise rejection from error
             self._record_interruption(refund, error, final_attempt=final_attempt)
@@ -221,8 +222,8 @@ class RefundEngine:
         if abs(difference) > self.settings.amount_tolerance:
             raise RefundProblem(
                 Reason.AMOUNT_MISMATCH,
-                f"NetSuite total {refund.total} {refund.currency}, "
-                f"BigCommerce quote {quote.total_refund_amount} "
+                f"NetSuite total {to_cents(refund.total)} {refund.currency}, "
+                f"BigCommerce quote {to_cents(quote.total_refund_amount)} "
                 f"(difference {difference}; tolerance {self.settings.amount_tolerance}; "
                 f"BigCommerce prices suggest {plan.estimated_total})",
                 quoted_amount=to_cents(quote.total_refund_amount),

@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar
 
 import jwt
 import requests
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from cryptography.hazmat.primitives import serialization
@@ -44,7 +45,7 @@ from refund_sync.adapters.netsuite.errors import (
     NetSuiteTransientError,
 )
 from refund_sync.config import NetSuiteAuthMethod, Settings
-from refund_sync.observability import logger
+from refund_sync.observability import logger, metrics
 
 SECRET_MAX_AGE_SECONDS = 300
 M2M_SCOPE = "restlets,rest_webservices"
@@ -91,12 +92,13 @@ class M2MCredentials(BaseModel):
     @field_validator("private_key")
     @classmethod
     def _must_be_a_usable_key(cls, value: SecretStr) -> SecretStr:
-        _load_signing_key(value)  # raises ValueError without quoting the key
+        # Parse only: the full RSA consistency check is slow and runs once, in signing_key().
+        _load_signing_key(value, check=False)  # raises ValueError without quoting the key
         return value
 
     def signing_key(self) -> tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, str]:
         """The private key and the JWT algorithm NetSuite accepts for it (PS256 for RSA, ES* for EC)."""
-        return _load_signing_key(self.private_key)
+        return _load_signing_key(self.private_key, check=True)
 
 
 NetSuiteCredentials = TbaCredentials | M2MCredentials
@@ -104,9 +106,13 @@ NetSuiteCredentials = TbaCredentials | M2MCredentials
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
 
-def _load_signing_key(pem: SecretStr) -> tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, str]:
+def _load_signing_key(
+    pem: SecretStr, *, check: bool
+) -> tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, str]:
     try:
-        key = serialization.load_pem_private_key(pem.get_secret_value().encode(), password=None)
+        key = serialization.load_pem_private_key(
+            pem.get_secret_value().encode(), password=None, unsafe_skip_rsa_key_validation=not check
+        )
     except (ValueError, TypeError):
         raise ValueError("not an unencrypted PEM private key (RSA 3072/4096 or EC P-256/384/521)") from None
     if isinstance(key, rsa.RSAPrivateKey):
@@ -218,7 +224,9 @@ class NetSuiteAuth(AuthBase, ABC):
             "response": [hook for hook in resend.hooks["response"] if hook != self._resend_once_after_401],
         }
         self._reauthenticate(resend)
+        _ = response.content  # read it, so the connection can carry the second attempt
         response.close()
+        metrics.add_metric(name="NetSuiteCalls", unit=MetricUnit.Count, value=1)
         second = response.connection.send(resend, **send_kwargs)
         second.history.append(response)
         second.request = resend

@@ -279,9 +279,9 @@ class NetSuiteClient:
             raise NetSuiteAuthError(error.code, self.auth.login_failure_message(detail), status=status)
         if status == 429 or error.code == CONCURRENCY_LIMIT_CODE:
             metrics.add_metric(name="NetSuiteThrottles", unit=MetricUnit.Count, value=1)
-            raise NetSuiteThrottledError(error.code, error.message, status=status)
+            raise NetSuiteThrottledError(error.code, f"{action}: {error.message}", status=status)
         if status >= 500:
-            raise NetSuiteTransientError(error.code, error.message, status=status)
+            raise NetSuiteTransientError(error.code, f"{action}: {error.message}", status=status)
         message = error.message
         if error.code == USAGE_LIMIT_CODE:
             message += (

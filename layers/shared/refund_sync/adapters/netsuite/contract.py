@@ -8,14 +8,14 @@ in netsuite/contract/ is stale.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from refund_sync.domain.netsuite import InternalId, NetSuiteRefund, RecordType, WireModel
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION: Final = "1"
 MAX_PAGE_SIZE = 1000
 
 
@@ -24,7 +24,10 @@ class PageRequest(WireModel):
 
     action: Literal["page"] = "page"
     version: Literal["1"] = CONTRACT_VERSION
-    search_id: str = Field(description="Saved search internal id or script id (customsearch_...)")
+    search_id: str = Field(
+        default="",
+        description="Saved search internal id or script id (customsearch_...); empty: the deployment's",
+    )
     after_id: InternalId = Field(default="0", description="Return refunds whose internal id is greater")
     modified_since: AwareDatetime | None = Field(
         default=None, description="Only refunds last modified at or after this instant"
@@ -58,7 +61,7 @@ class FindRequest(WireModel):
 
     action: Literal["find"] = "find"
     version: Literal["1"] = CONTRACT_VERSION
-    search_id: str
+    search_id: str = Field(default="", description="As in PageRequest; decides OUTSIDE_SAVED_SEARCH")
     ids: list[InternalId] = Field(default_factory=list, max_length=100)
     tran_ids: list[str] = Field(default_factory=list, max_length=100)
     order_ids: list[str] = Field(default_factory=list, max_length=100)
@@ -118,6 +121,7 @@ ErrorCode = Literal[
     "SEARCH_NOT_REFUNDS",
     "RECORD_NOT_FOUND",
     "USAGE_LIMIT",
+    "CONFIGURATION_ERROR",
     "UNEXPECTED_ERROR",
 ]
 

@@ -1,0 +1,105 @@
+# refund-sync. The two commands that matter:
+#   make demo   run the whole pipeline on the local sandbox (NetSuite and BigCommerce simulators, AWS on moto)
+#   make test   every check: lint, types, template checks, sam build, Python tests, the RESTlet's Jest tests
+# Both install what they need on a fresh machine (Python 3.11+, Node 20+, make).
+
+PYTHON      ?= python3
+VENV        := .venv
+SAM_VENV    := .venv-sam
+PY          := $(VENV)/bin/python
+SAM         := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+CONSTRAINTS := layers/dependencies/requirements.txt
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# Neither tests nor the demo may reach a real AWS account.
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+
+.DEFAULT_GOAL := help
+.PHONY: help demo sandbox test lint format typecheck template-checks build pytest jest bench contract lock deploy deploy-guided clean
+
+help:
+	@echo "make demo    - sync the sample refunds end to end on the local sandbox"
+	@echo "make sandbox - keep the sandbox running, for the refund-sync CLI"
+	@echo "make test    - every check (what CI runs)"
+	@echo "make bench   - speed and memory benchmarks"
+	@echo "make build   - sam build (no Docker needed)"
+	@echo "make deploy-guided / make deploy - sam deploy"
+
+# -- environments ---------------------------------------------------------------------------------
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[sandbox,dev]'
+	@touch $@
+
+# SAM CLI pins many packages of its own, so it lives in its own virtualenv.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+netsuite/node_modules/.installed: netsuite/package.json netsuite/package-lock.json
+	cd netsuite && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# -- the two commands ----------------------------------------------------------------------------
+demo: $(VENV)/.installed
+	$(PY) -m refund_sync_sandbox.demo
+
+test: lint typecheck template-checks pytest jest
+
+# -- checks --------------------------------------------------------------------------------------
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy layers/shared functions sandbox cli tests benchmarks
+
+template-checks: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) build --no-cached
+	$(PY) -m refund_sync.adapters.netsuite.contract | diff -u netsuite/contract/restlet-contract.v1.json - \
+		|| (echo "netsuite/contract/restlet-contract.v1.json is stale: run 'make contract'" && exit 1)
+
+pytest: $(VENV)/.installed
+	$(PY) -m pytest -n 2 --dist loadfile
+
+jest: netsuite/node_modules/.installed
+	cd netsuite && npm test --silent
+
+bench: $(VENV)/.installed
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,mean,max,rounds -p no:xdist
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+# Regenerate the RESTlet contract's JSON Schema from the pydantic models (its one source of truth).
+contract: $(VENV)/.installed
+	$(PY) -m refund_sync.adapters.netsuite.contract > netsuite/contract/restlet-contract.v1.json
+
+# Re-pin the Lambda dependencies for python3.13 / arm64 after editing layers/dependencies/requirements.in.
+lock: $(VENV)/.installed
+	$(PY) -m pip install --quiet uv==0.13.9
+	cd layers/dependencies && ../../$(VENV)/bin/uv pip compile requirements.in --python-version 3.13 \
+		--python-platform aarch64-manylinux2014 --no-header --no-annotate -o requirements.txt
+
+deploy-guided: build
+	$(SAM) deploy --guided
+
+deploy: build
+	$(SAM) deploy
+
+sandbox: $(VENV)/.installed
+	$(PY) -m refund_sync_sandbox serve
+
+clean:
+	rm -rf .aws-sam .sandbox .mypy_cache .ruff_cache .pytest_cache .hypothesis .benchmarks

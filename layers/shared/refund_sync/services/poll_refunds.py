@@ -1,0 +1,262 @@
+"""The poller: pages the NetSuite saved search into the refund queue; also syncs named refunds on demand.
+
+A scheduled run resumes the sweep recorded in the checkpoint and pages it by ascending internal id.
+The checkpoint advances only after a page is safely enqueued, and the run stops while it still has
+time, so a cut-off run loses nothing and the next one resumes. A refund is sent again only when it
+changed since its last attempt and never once it is synced; refunds that came *from* BigCommerce
+are never sent back (the loop guard).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from refund_sync.adapters.netsuite.client import NetSuiteClient, netsuite_client_from_settings
+from refund_sync.adapters.refund_queue import RefundMessage, RefundQueues
+from refund_sync.adapters.state_store import StateConflict, StateStore
+from refund_sync.config import Settings, get_settings
+from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync.domain.reasons import Reason
+from refund_sync.domain.state import FINAL_STATUSES, RefundState
+from refund_sync.observability import logger, metrics
+from refund_sync.services.refund_state import RefundLedger
+
+SECONDS_PER_PAGE_FLOOR = 5.0
+
+
+# -- the events the poller accepts ----------------------------------------------------------------------
+class ScheduledPoll(BaseModel):
+    """What EventBridge Scheduler sends every period."""
+
+    model_config = ConfigDict(extra="ignore")
+    action: Literal["poll"] = "poll"
+
+
+class OnDemandSync(BaseModel):
+    """Sync just these refunds, now: from the Lambda console's test event or `refund-sync sync`."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["sync"]
+    netsuite_ids: list[str] = Field(default_factory=list, max_length=100)
+    document_numbers: list[str] = Field(default_factory=list, max_length=100)
+    bigcommerce_order_ids: list[str] = Field(default_factory=list, max_length=100)
+
+
+class PollerEvent(RootModel[Annotated[ScheduledPoll | OnDemandSync, Field(discriminator="action")]]):
+    """{"action": "poll"} from the schedule, or {"action": "sync", ...} on demand."""
+
+
+# -- reports (what the invocation returns) ------------------------------------------------------------
+@dataclass
+class PollReport:
+    pages: int = 0
+    seen: int = 0
+    enqueued: int = 0
+    skipped_synced: int = 0
+    skipped_loop_guard: int = 0
+    sweep_completed: bool = False
+    stopped_early: bool = False
+    after_id: str = "0"
+    modified_since: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class OnDemandReport:
+    enqueued: list[dict[str, str]] = field(default_factory=list)
+    not_sent: list[dict[str, str]] = field(default_factory=list)
+    not_found: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"enqueued": self.enqueued, "not_sent": self.not_sent, "not_found": self.not_found}
+
+
+def imported_from_bigcommerce(refund: NetSuiteRefund, external_id_pattern: re.Pattern[str]) -> str | None:
+    """Why a refund is one a connector imported from BigCommerce (so it must not go back), or None."""
+    origin = refund.origin
+    if origin.channel_refund_id:
+        return f"its marker field holds BigCommerce refund {origin.channel_refund_id}"
+    if origin.external_id and external_id_pattern.search(origin.external_id):
+        return f"its external id {origin.external_id!r} marks it as imported from BigCommerce"
+    return None
+
+
+def worth_sending(refund: NetSuiteRefund, state: RefundState | None) -> bool:
+    """Never after a sync; otherwise only if NetSuite changed the refund since it was last worked on."""
+    if state is None:
+        return True
+    if state.status in FINAL_STATUSES:
+        return False
+    return refund.last_modified > state.netsuite_last_modified
+
+
+class RefundPoller:
+    def __init__(
+        self,
+        settings: Settings,
+        netsuite: NetSuiteClient,
+        store: StateStore,
+        queues: RefundQueues,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.netsuite = netsuite
+        self.store = store
+        self.ledger = RefundLedger(store, clock=clock)
+        self.queues = queues
+        self.clock = clock
+        self.loop_guard = re.compile(settings.loop_guard_external_id_pattern, re.IGNORECASE)
+
+    # -- scheduled sweep -------------------------------------------------------------------------------
+    def run_scheduled(self, remaining_seconds: Callable[[], float]) -> PollReport:
+        margin = float(self.settings.poller_stop_margin_seconds)
+
+        def deadline() -> float:
+            return remaining_seconds() - margin
+
+        report = PollReport()
+        checkpoint = self.store.get_checkpoint()
+        checkpoint = checkpoint.sweep_start(self.clock())
+        try:
+            checkpoint = self.store.save_checkpoint(checkpoint)
+        except StateConflict:
+            logger.warning("Another poller run holds the checkpoint; leaving this period to it")
+            report.stopped_early = True
+            return report
+
+        slowest_page = SECONDS_PER_PAGE_FLOOR
+        while True:
+            if deadline() < slowest_page * 1.5:
+                report.stopped_early = True
+                logger.info(
+                    "Stopping before the timeout; the next run resumes",
+                    extra={"after_id": checkpoint.after_id},
+                )
+                break
+            started = time.monotonic()
+            page = self.netsuite.page(
+                after_id=checkpoint.after_id,
+                modified_since=checkpoint.modified_since,
+                page_size=self.settings.netsuite_page_size,
+                deadline=deadline,
+            )
+            report.pages += 1
+            report.seen += len(page.refunds)
+            report.enqueued += self._enqueue(page.refunds, "schedule", report)
+            # Only now, with the page safely in the queue, may the checkpoint move past it.
+            checkpoint = checkpoint.page_done(page.paging.last_id or checkpoint.after_id, len(page.refunds))
+            if not page.paging.has_more:
+                checkpoint = checkpoint.sweep_done(
+                    timedelta(seconds=self.settings.poller_lookback_seconds), self.clock()
+                )
+            try:
+                checkpoint = self.store.save_checkpoint(
+                    checkpoint.model_copy(update={"last_run_at": self.clock()})
+                )
+            except StateConflict:
+                logger.warning("The checkpoint moved under this run; stopping (the page was enqueued once)")
+                report.stopped_early = True
+                break
+            metrics.add_metric(name="PollerPages", unit=MetricUnit.Count, value=1)
+            slowest_page = max(slowest_page, time.monotonic() - started)
+            if not page.paging.has_more:
+                report.sweep_completed = True
+                break
+
+        report.after_id = checkpoint.after_id
+        report.modified_since = checkpoint.modified_since.isoformat() if checkpoint.modified_since else None
+        metrics.add_metric(name="RefundsEnqueued", unit=MetricUnit.Count, value=report.enqueued)
+        if report.sweep_completed:
+            metrics.add_metric(name="PollerSweepsCompleted", unit=MetricUnit.Count, value=1)
+        if checkpoint.modified_since is not None:
+            lag = (self.clock() - checkpoint.modified_since).total_seconds()
+            metrics.add_metric(name="PollerLagSeconds", unit=MetricUnit.Seconds, value=lag)
+        logger.info("Poll finished", extra=report.as_dict())
+        return report
+
+    # -- on demand -----------------------------------------------------------------------------------------
+    def sync_on_demand(self, request: OnDemandSync) -> OnDemandReport:
+        report = OnDemandReport()
+        found = self.netsuite.find(
+            ids=request.netsuite_ids,
+            tran_ids=request.document_numbers,
+            order_ids=request.bigcommerce_order_ids,
+        )
+        states = self.store.get_many(refund.id for refund in found.refunds)
+        to_send: list[NetSuiteRefund] = []
+        for refund in found.refunds:
+            state = states.get(refund.id)
+            why = imported_from_bigcommerce(refund, self.loop_guard)
+            if why:
+                self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
+                report.not_sent.append({"refund": refund.label, "why": f"imported from BigCommerce: {why}"})
+            elif state is not None and state.status in FINAL_STATUSES:
+                report.not_sent.append(
+                    {
+                        "refund": refund.label,
+                        "why": f"already {state.status.value} (BigCommerce refund "
+                        f"{state.bigcommerce_refund_id}); never refunded twice",
+                    }
+                )
+            else:
+                to_send.append(refund)
+        self.queues.enqueue([self._message(refund, "on_demand") for refund in to_send])
+        report.enqueued = [
+            {"refund": refund.label, "bigcommerce_order": refund.bigcommerce_order_id or "-"}
+            for refund in to_send
+        ]
+        report.not_found = [
+            {
+                "query": f"{miss.kind} {miss.value}",
+                "reasons": [f"{r.code}: {r.message}" for r in miss.reasons],
+            }
+            for miss in found.not_found
+        ]
+        metrics.add_metric(name="RefundsEnqueued", unit=MetricUnit.Count, value=len(to_send))
+        logger.info("On-demand sync", extra=report.as_dict())
+        return report
+
+    # -- shared --------------------------------------------------------------------------------------------
+    def _message(self, refund: NetSuiteRefund, sent_by: Literal["schedule", "on_demand"]) -> RefundMessage:
+        return RefundMessage(refund=refund, sent_by=sent_by, sent_at=self.clock())
+
+    def _enqueue(
+        self, refunds: Sequence[NetSuiteRefund], sent_by: Literal["schedule"], report: PollReport
+    ) -> int:
+        states = self.store.get_many(refund.id for refund in refunds)
+        messages = []
+        for refund in refunds:
+            why = imported_from_bigcommerce(refund, self.loop_guard)
+            if why:
+                report.skipped_loop_guard += 1
+                self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
+                metrics.add_metric(name="RefundsSkippedLoopGuard", unit=MetricUnit.Count, value=1)
+            elif worth_sending(refund, states.get(refund.id)):
+                messages.append(self._message(refund, sent_by))
+            else:
+                report.skipped_synced += 1
+        return self.queues.enqueue(messages)
+
+
+@cache
+def refund_poller() -> RefundPoller:
+    """Built once per Lambda container, on first use."""
+    settings = get_settings()
+    return RefundPoller(
+        settings,
+        netsuite_client_from_settings(settings),
+        StateStore(settings.state_table_name),
+        RefundQueues(settings.refund_queue_url, settings.dead_letter_queue_url),
+    )

@@ -1,0 +1,193 @@
+"""AWS for the sandbox: moto in server mode, with the stack's queues, table and secrets.
+
+boto3 speaks HTTP to moto exactly as to AWS (AWS_ENDPOINT_URL). The queues and the table are created
+from template.yaml's own resource definitions, so the sandbox cannot drift from what is deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import yaml
+from moto.server import ThreadedMotoServer
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+    from mypy_boto3_sqs.client import SQSClient
+
+REGION = "us-east-1"
+STACK = "refund-sync-sandbox"
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads template.yaml, keeping intrinsic functions (!Ref, !Sub, ...) as {"Fn": value} mappings."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    elif isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    else:  # pragma: no cover - YAML has no fourth kind of node
+        raise TypeError(f"unexpected YAML node {node!r}")
+    return {name: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as stream:
+        document: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    return document
+
+
+@dataclass(frozen=True)
+class SandboxAws:
+    endpoint_url: str
+    refund_queue_url: str
+    dead_letter_queue_url: str
+    table_name: str
+    netsuite_secret_name: str
+    bigcommerce_secret_name: str
+
+    def environment(self) -> dict[str, str]:
+        """What a function (or the CLI) needs to reach this sandbox's AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "STATE_TABLE_NAME": self.table_name,
+            "REFUND_QUEUE_URL": self.refund_queue_url,
+            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
+            "NETSUITE_SECRET_NAME": self.netsuite_secret_name,
+            "BIGCOMMERCE_SECRET_NAME": self.bigcommerce_secret_name,
+        }
+
+    def session(self) -> boto3.session.Session:
+        return boto3.session.Session(
+            region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox"
+        )
+
+    def sqs(self) -> SQSClient:
+        return self.session().client("sqs", endpoint_url=self.endpoint_url)
+
+    def secrets(self) -> SecretsManagerClient:
+        return self.session().client("secretsmanager", endpoint_url=self.endpoint_url)
+
+
+def _parameter_default(template: dict[str, Any], name: str) -> Any:
+    return template["Parameters"][name]["Default"]
+
+
+def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxAws:
+    """Create the stack's queues, table and (empty) secrets in moto, as template.yaml defines them."""
+    template = load_template()
+    resources = template["Resources"]
+    session = boto3.session.Session(
+        region_name=REGION,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
+    sqs = session.client("sqs", endpoint_url=endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
+    secrets = session.client("secretsmanager", endpoint_url=endpoint_url)
+
+    dlq_props = resources["DeadLetterQueue"]["Properties"]
+    dlq_url = sqs.create_queue(
+        QueueName=f"{stack}-refunds-dlq.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"]),
+        },
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_props = resources["RefundQueue"]["Properties"]
+    queue_url = sqs.create_queue(
+        QueueName=f"{stack}-refunds.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "ContentBasedDeduplication": str(queue_props["ContentBasedDeduplication"]).lower(),
+            "VisibilityTimeout": str(queue_props["VisibilityTimeout"]),
+            "MessageRetentionPeriod": str(queue_props["MessageRetentionPeriod"]),
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": _parameter_default(template, "MaxReceiveCount"),
+                }
+            ),
+        },
+    )["QueueUrl"]
+
+    table_props = resources["StateTable"]["Properties"]
+    table_name = f"{stack}-state"
+    dynamodb.create_table(
+        TableName=table_name,
+        BillingMode=table_props["BillingMode"],
+        AttributeDefinitions=table_props["AttributeDefinitions"],
+        KeySchema=table_props["KeySchema"],
+        GlobalSecondaryIndexes=table_props["GlobalSecondaryIndexes"],
+    )
+
+    names = {}
+    for logical_id, key in (("NetSuiteSecret", "netsuite"), ("BigCommerceSecret", "bigcommerce")):
+        name = f"{stack}/{key}"
+        secrets.create_secret(Name=name, SecretString=resources[logical_id]["Properties"]["SecretString"])
+        names[key] = name
+
+    return SandboxAws(
+        endpoint_url=endpoint_url,
+        refund_queue_url=queue_url,
+        dead_letter_queue_url=dlq_url,
+        table_name=table_name,
+        netsuite_secret_name=names["netsuite"],
+        bigcommerce_secret_name=names["bigcommerce"],
+    )
+
+
+def put_secret(aws: SandboxAws, name: str, value: dict[str, str]) -> None:
+    aws.secrets().put_secret_value(SecretId=name, SecretString=json.dumps(value))
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server on an ephemeral local port; yields its endpoint URL."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

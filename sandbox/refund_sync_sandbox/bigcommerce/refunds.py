@@ -1,0 +1,430 @@
+"""Refund arithmetic: pricing the items of a quote or refund, and offering the ways to pay it out.
+
+A quote and a create price items the same way; they differ only in what happens when a request asks
+for more than remains: the quote caps the item and reports the difference as a negative `adjustment`,
+the create refuses it (422).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from refund_sync_sandbox.bigcommerce.errors import Unprocessable
+from refund_sync_sandbox.bigcommerce.ledger import OrderLedger
+from refund_sync_sandbox.bigcommerce.models import (
+    CUSTOM,
+    STORE_CREDIT,
+    ItemAdjustment,
+    Order,
+    PaymentRequest,
+    RefundedItem,
+    RefundItemRequest,
+    provider_name,
+)
+from refund_sync_sandbox.bigcommerce.money import ZERO, cents, has_at_most_two_places, total
+
+EXCEEDS_REMAINING = "Refund amount exceeds remaining amount"
+GUEST_STORE_CREDIT = "Unable to provide store credit for a guest customer."
+FOREIGN_CURRENCY_STORE_CREDIT = (
+    "Unable to provide store credit for an order placed in a currency other than the store default currency."
+)
+INVALID_SPLIT_PAYMENT = "The requested refund had invalid split payment"
+OFFLINE_PROVIDER_REASON = "This is an offline payment provider."
+NOT_SETTLED_REASON = "The payment has not been settled yet, so it can only be refunded offline."
+MULTIPLE_ONLINE_REASON = "Multiple online refunds are not available."
+
+_AMOUNT_BOUND = ("SHIPPING", "HANDLING", "FEE", "ORDER")
+
+
+@dataclass(frozen=True)
+class PricedItem:
+    request: RefundItemRequest
+    consumed: Decimal  # what the item gives up, tax included, before adjustments
+    tax: Decimal
+    shortfall: Decimal  # how much less than asked was granted (quotes only)
+
+    @property
+    def refunded(self) -> Decimal:
+        return self.consumed + sum((adjustment.amount for adjustment in self.request.adjustments), ZERO)
+
+    def record(self) -> RefundedItem:
+        request = self.request
+        amount_bound = request.item_type != "PRODUCT" and request.amount is not None
+        return RefundedItem(
+            item_type=request.item_type,
+            item_id=request.item_id,
+            quantity=request.quantity if request.item_type == "PRODUCT" else None,
+            reason=request.reason,
+            adjustments=tuple(
+                ItemAdjustment(cents(adjustment.amount), adjustment.description)
+                for adjustment in request.adjustments
+            ),
+            requested_amount=cents(request.amount) if amount_bound and request.amount is not None else None,
+            consumed=self.consumed,
+            tax=self.tax,
+        )
+
+
+@dataclass(frozen=True)
+class PricedRefund:
+    items: tuple[PricedItem, ...]
+    total_amount: Decimal
+    total_tax: Decimal
+    order_level_amount: Decimal
+    adjustment: Decimal  # zero or negative: what was asked for beyond what remains
+
+
+@dataclass(frozen=True)
+class PaymentOption:
+    provider_id: str
+    provider_description: str
+    amount: Decimal
+    offline: bool
+    offline_provider: bool
+    offline_reason: str
+    tender_provider_id: str | None  # set when the option pays back one of the order's own tenders
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider_id": self.provider_id,
+            "provider_description": self.provider_description,
+            "amount": self.amount,
+            "offline": self.offline,
+            "offline_provider": self.offline_provider,
+            "offline_reason": self.offline_reason,
+        }
+
+
+class _Taken:
+    """What earlier items of the same request already took, so two items cannot take the same money."""
+
+    def __init__(self) -> None:
+        self.quantity: dict[int, int] = defaultdict(int)
+        self.amount: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+        self.tax: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
+
+
+def price_items(
+    order: Order, ledger: OrderLedger, items: Sequence[RefundItemRequest], *, cap: bool
+) -> PricedRefund:
+    if not items:
+        raise Unprocessable.at("items", "At least one item is required.")
+    taken = _Taken()
+    priced: dict[int, PricedItem] = {}
+    # ORDER amounts come out of whatever the other items leave of the order's remainder.
+    ordering = sorted(range(len(items)), key=lambda index: items[index].item_type == "ORDER")
+    for index in ordering:
+        item = items[index]
+        field = f"items.{index}"
+        if item.adjustments and item.item_type != "PRODUCT":
+            raise Unprocessable.at(
+                f"{field}.adjustments", "Adjustments are only supported for PRODUCT items."
+            )
+        if item.item_type in ("PRODUCT", "GIFT_WRAPPING"):
+            priced[index] = _price_product(order, ledger, item, field, taken)
+        elif item.item_type in _AMOUNT_BOUND:
+            granted_so_far = total(entry.refunded for entry in priced.values())
+            priced[index] = _price_amount(
+                order, ledger, item, field, taken, granted_so_far=granted_so_far, cap=cap
+            )
+        elif item.item_type == "TAX":
+            raise Unprocessable.at(
+                f"{field}.item_type", "Item type TAX is not supported; use tax_adjustment_amount instead."
+            )
+        else:
+            raise Unprocessable.at(f"{field}.item_type", f"Unsupported item_type {item.item_type!r}.")
+
+    ordered = tuple(priced[index] for index in range(len(items)))
+    refund_total = total(entry.refunded for entry in ordered)
+    refund_tax = total(entry.tax for entry in ordered)
+    shortfall = total(entry.shortfall for entry in ordered)
+    remaining = ledger.order_remaining
+    if refund_total > remaining:
+        # Possible after ORDER amounts or partial declines: the items still have value, the order less.
+        if not cap:
+            raise Unprocessable(EXCEEDS_REMAINING, {"items": EXCEEDS_REMAINING})
+        refund_tax = cents(refund_tax * remaining / refund_total) if refund_total else ZERO
+        shortfall += refund_total - remaining
+        refund_total = remaining
+    order_level = total(entry.refunded for entry in ordered if entry.request.item_type == "ORDER")
+    return PricedRefund(ordered, refund_total, refund_tax, order_level, -shortfall)
+
+
+def _price_product(
+    order: Order, ledger: OrderLedger, item: RefundItemRequest, field: str, taken: _Taken
+) -> PricedItem:
+    line = order.product(item.item_id)
+    if line is None:
+        raise Unprocessable.at(
+            f"{field}.item_id", f"Order product {item.item_id} was not found on order {order.id}."
+        )
+    if item.item_type == "GIFT_WRAPPING":
+        raise Unprocessable.at(f"{field}.item_id", f"Order product {line.id} has no gift wrapping to refund.")
+    quantity = item.quantity
+    if quantity is None:
+        raise Unprocessable.at(f"{field}.quantity", "quantity is required for PRODUCT items.")
+    if quantity < 1:
+        raise Unprocessable.at(f"{field}.quantity", "quantity must be a whole number of at least 1.")
+    remaining_quantity = ledger.remaining_quantity(line) - taken.quantity[line.id]
+    if quantity > remaining_quantity:
+        raise Unprocessable.at(
+            f"{field}.quantity",
+            f"Quantity {quantity} exceeds the remaining refundable quantity {remaining_quantity} "
+            f"of order product {line.id}.",
+        )
+    key = ("PRODUCT", line.id)
+    remaining_amount = ledger.remaining_line_amount(line) - taken.amount[key]
+    remaining_tax = ledger.remaining_line_tax(line) - taken.tax[key]
+    if quantity == remaining_quantity:
+        # The last units take whatever is left, so the line's cents never drift.
+        consumed, tax = remaining_amount, remaining_tax
+    else:
+        consumed = min(cents(line.paid_inc_tax * quantity / line.quantity), remaining_amount)
+        tax = min(cents(line.paid_tax * quantity / line.quantity), remaining_tax)
+    for position, adjustment in enumerate(item.adjustments):
+        if not has_at_most_two_places(adjustment.amount):
+            raise Unprocessable.at(
+                f"{field}.adjustments.{position}.amount",
+                "Adjustment amounts must have at most 2 decimal places.",
+            )
+    deduction = -sum((adjustment.amount for adjustment in item.adjustments), ZERO)
+    if deduction > consumed:
+        raise Unprocessable.at(
+            f"{field}.adjustments",
+            f"Adjustments of {deduction} exceed the refund amount {consumed} of order product {line.id}.",
+        )
+    taken.quantity[line.id] += quantity
+    taken.amount[key] += consumed
+    taken.tax[key] += tax
+    return PricedItem(item, consumed, tax, ZERO)
+
+
+def _price_amount(
+    order: Order,
+    ledger: OrderLedger,
+    item: RefundItemRequest,
+    field: str,
+    taken: _Taken,
+    *,
+    granted_so_far: Decimal,
+    cap: bool,
+) -> PricedItem:
+    amount = item.amount
+    if amount is None:
+        raise Unprocessable.at(f"{field}.amount", f"amount is required for {item.item_type} items.")
+    if not has_at_most_two_places(amount):
+        raise Unprocessable.at(f"{field}.amount", "amount must have at most 2 decimal places.")
+    key = (item.item_type, item.item_id)
+    full_amount, full_tax, remaining, remaining_tax = _amount_bounds(
+        order, ledger, item, field, granted_so_far
+    )
+    if item.item_type != "ORDER":  # an ORDER item's bound already counts everything granted before it
+        remaining -= taken.amount[key]
+        remaining_tax -= taken.tax[key]
+    granted = amount
+    if amount > remaining:
+        if not cap:
+            raise Unprocessable.at(f"{field}.amount", EXCEEDS_REMAINING)
+        granted = max(remaining, ZERO)
+    if granted == remaining:
+        tax = remaining_tax
+    elif full_amount > 0:
+        tax = cents(granted * full_tax / full_amount)
+    else:
+        tax = ZERO
+    taken.amount[key] += granted
+    taken.tax[key] += tax
+    return PricedItem(item, granted, tax, amount - granted)
+
+
+def _amount_bounds(
+    order: Order, ledger: OrderLedger, item: RefundItemRequest, field: str, granted_so_far: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(full amount, full tax, remaining amount, remaining tax) of an amount-bound item."""
+    if item.item_type == "ORDER":
+        if item.item_id != order.id:
+            raise Unprocessable.at(
+                f"{field}.item_id", f"The item_id of an ORDER item must be the order id ({order.id})."
+            )
+        # A custom amount: tax is not recalculated, and it is bounded by the order's remainder.
+        return order.total_inc_tax, ZERO, ledger.order_remaining - granted_so_far, ZERO
+    if item.item_type == "FEE":
+        fee = order.fee(item.item_id)
+        if fee is None:
+            raise Unprocessable.at(
+                f"{field}.item_id", f"Fee {item.item_id} was not found on order {order.id}."
+            )
+        return fee.cost_inc_tax, fee.cost_tax, *ledger.remaining_fee(fee)
+    address = order.shipping_address(item.item_id)
+    if address is None:
+        raise Unprocessable.at(
+            f"{field}.item_id", f"Shipping address {item.item_id} was not found on order {order.id}."
+        )
+    if item.item_type == "SHIPPING":
+        return address.cost_inc_tax, address.cost_tax, *ledger.remaining_shipping(address)
+    return address.handling_cost_inc_tax, address.handling_cost_tax, *ledger.remaining_handling(address)
+
+
+# ---- ways to pay a refund out ---------------------------------------------------------------
+
+
+def store_credit_allowed(order: Order) -> bool:
+    return not order.is_guest and order.in_default_currency
+
+
+def refund_methods(order: Order, ledger: OrderLedger, amount: Decimal) -> list[list[PaymentOption]]:
+    """The alternatives BigCommerce offers: each inner list is one complete way to pay `amount` out."""
+    methods: list[list[PaymentOption]] = []
+    original = _original_method(order, ledger, amount)
+    if original:
+        methods.append(original)
+    only_store_credit = len(original) == 1 and original[0].provider_id == STORE_CREDIT
+    if store_credit_allowed(order) and not only_store_credit:
+        methods.append([_option(STORE_CREDIT, provider_name(STORE_CREDIT), amount, offline=False)])
+    methods.append(
+        [
+            _option(
+                CUSTOM,
+                provider_name(CUSTOM),
+                amount,
+                offline=True,
+                provider=True,
+                reason=OFFLINE_PROVIDER_REASON,
+            )
+        ]
+    )
+    return methods
+
+
+def _original_method(order: Order, ledger: OrderLedger, amount: Decimal) -> list[PaymentOption]:
+    """Back to the tenders the order was paid with, first tender first."""
+    options: list[PaymentOption] = []
+    left = amount
+    online_gateways = 0
+    for tender in order.tenders:
+        if left <= 0:
+            break
+        share = min(left, ledger.tender_remaining(tender))
+        if share <= 0:
+            continue
+        left -= share
+        if tender.is_store_credit:
+            option = _option(tender.provider_id, tender.provider_description, share, offline=False)
+        elif tender.is_offline_provider:
+            option = _option(
+                tender.provider_id,
+                tender.provider_description,
+                share,
+                offline=True,
+                provider=True,
+                reason=OFFLINE_PROVIDER_REASON,
+            )
+        elif not tender.settled:
+            option = _option(
+                tender.provider_id,
+                tender.provider_description,
+                share,
+                offline=True,
+                reason=NOT_SETTLED_REASON,
+            )
+        else:
+            online_gateways += 1
+            reason = "" if online_gateways == 1 else MULTIPLE_ONLINE_REASON
+            option = _option(
+                tender.provider_id, tender.provider_description, share, offline=bool(reason), reason=reason
+            )
+        options.append(replace(option, tender_provider_id=tender.provider_id))
+    return options if amount > 0 and left == 0 else []
+
+
+def _option(
+    provider_id: str,
+    description: str,
+    amount: Decimal,
+    *,
+    offline: bool,
+    provider: bool = False,
+    reason: str = "",
+) -> PaymentOption:
+    return PaymentOption(provider_id, description, cents(amount), offline, provider, reason, None)
+
+
+def match_payments(
+    order: Order,
+    methods: Sequence[Sequence[PaymentOption]],
+    amount: Decimal,
+    payments: Sequence[PaymentRequest],
+) -> list[tuple[PaymentRequest, PaymentOption]]:
+    """Pair each payment with an option of the one quoted method it copies, or refuse (422)."""
+    if not payments:
+        raise Unprocessable.at("payments", "At least one payment is required.")
+    for index, payment in enumerate(payments):
+        if not has_at_most_two_places(payment.amount):
+            raise Unprocessable.at(
+                f"payments.{index}.amount", "Payment amounts must have at most 2 decimal places."
+            )
+    if any(payment.provider_id == STORE_CREDIT for payment in payments):
+        if order.is_guest:
+            raise Unprocessable.at("payments", GUEST_STORE_CREDIT)
+        if not order.in_default_currency:
+            raise Unprocessable.at("payments", FOREIGN_CURRENCY_STORE_CREDIT)
+    for index, payment in enumerate(payments):
+        tender = order.tender(payment.provider_id)
+        if (
+            tender is not None
+            and not payment.offline
+            and not tender.settled
+            and not tender.is_offline_provider
+        ):
+            raise Unprocessable.at(
+                f"payments.{index}",
+                f"The payment made with {tender.provider_description} has not been settled yet, "
+                "so it cannot be refunded online.",
+            )
+    paid = total(payment.amount for payment in payments)
+    if paid != amount:
+        raise Unprocessable.at(
+            "payments",
+            f"The refund payments add up to {paid}, which does not match the refund amount {amount}.",
+        )
+    for method in methods:
+        pairs = _pair(method, payments)
+        if pairs is not None:
+            return pairs
+    if len(payments) > 1:
+        raise Unprocessable.at("payments", INVALID_SPLIT_PAYMENT)
+    only = payments[0]
+    raise Unprocessable.at(
+        "payments",
+        f"The payment of {only.amount} to {only.provider_id} (offline: {str(only.offline).lower()}) "
+        "does not match any available refund method.",
+    )
+
+
+def _pair(
+    method: Sequence[PaymentOption], payments: Sequence[PaymentRequest]
+) -> list[tuple[PaymentRequest, PaymentOption]] | None:
+    if len(method) != len(payments):
+        return None
+    unused = list(method)
+    pairs: list[tuple[PaymentRequest, PaymentOption]] = []
+    for payment in payments:
+        match = next(
+            (
+                option
+                for option in unused
+                if option.provider_id == payment.provider_id
+                and option.amount == payment.amount
+                and option.offline == payment.offline
+            ),
+            None,
+        )
+        if match is None:
+            return None
+        unused.remove(match)
+        pairs.append((payment, match))
+    return pairs

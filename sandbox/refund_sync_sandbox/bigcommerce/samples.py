@@ -1,0 +1,186 @@
+"""A handful of orders that cover the cases a refund rehearsal meets most often."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from refund_sync_sandbox.bigcommerce.models import (
+    Address,
+    AppliedDiscount,
+    Fee,
+    Order,
+    ProductLine,
+    ShippingAddress,
+    Tender,
+)
+
+
+def _money(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def sample_orders() -> list[Order]:
+    """Four orders:
+
+    - 100: a registered customer paid 93.50 by card; two lines (one discounted), shipping, handling, a fee;
+    - 101: a guest paid 38.50 by bank deposit (an offline provider): no store credit for guests;
+    - 102: a registered customer paid 108.00 in EUR (store default USD) by a card not settled yet;
+    - 103: a registered customer paid 73.79 by card (53.79) and store credit (20.00); one digital line.
+    """
+    shopper = Address(first_name="Jane", last_name="Doe", email="janedoe@example.com")
+    return [
+        Order(
+            id=100,
+            customer_id=7,
+            billing_address=shopper,
+            products=[
+                ProductLine(
+                    id=1001,
+                    product_id=77,
+                    variant_id=401,
+                    sku="TOWEL-BEIGE",
+                    name="Chambray Towel - Beige",
+                    quantity=3,
+                    price_ex_tax=_money("20.00"),
+                    price_inc_tax=_money("22.00"),
+                    order_address_id=501,
+                ),
+                ProductLine(
+                    id=1002,
+                    product_id=78,
+                    variant_id=402,
+                    sku="MUG-GRY",
+                    name="Coffee Mug - Grey",
+                    quantity=1,
+                    price_ex_tax=_money("12.00"),
+                    price_inc_tax=_money("13.20"),
+                    applied_discounts=[
+                        AppliedDiscount(id="SPRING2", amount=_money("2.00"), name="$2 off", code="SPRING2")
+                    ],
+                    order_address_id=501,
+                ),
+            ],
+            shipping_addresses=[
+                ShippingAddress(
+                    id=501,
+                    cost_ex_tax=_money("10.00"),
+                    cost_inc_tax=_money("11.00"),
+                    handling_cost_ex_tax=_money("2.00"),
+                    handling_cost_inc_tax=_money("2.20"),
+                )
+            ],
+            fees=[
+                Fee(
+                    id=1,
+                    display_name="Package Protection",
+                    cost_ex_tax=_money("3.00"),
+                    cost_inc_tax=_money("3.30"),
+                )
+            ],
+            tenders=[
+                Tender(
+                    provider_id="braintree",
+                    description="Braintree (Visa ending 1111)",
+                    amount=_money("93.50"),
+                )
+            ],
+        ),
+        Order(
+            id=101,
+            customer_id=0,
+            status_id=9,
+            products=[
+                ProductLine(
+                    id=1011,
+                    product_id=81,
+                    sku="APRON-LIN",
+                    name="Linen Apron",
+                    quantity=2,
+                    price_ex_tax=_money("15.00"),
+                    price_inc_tax=_money("16.50"),
+                    order_address_id=511,
+                )
+            ],
+            shipping_addresses=[
+                ShippingAddress(id=511, cost_ex_tax=_money("5.00"), cost_inc_tax=_money("5.50"))
+            ],
+            tenders=[Tender(provider_id="bankdeposit", amount=_money("38.50"))],
+        ),
+        Order(
+            id=102,
+            customer_id=8,
+            currency_code="EUR",
+            store_default_currency_code="USD",
+            store_default_to_transactional_exchange_rate=_money("0.92"),
+            payment_status="authorized",
+            products=[
+                ProductLine(
+                    id=1021,
+                    product_id=90,
+                    sku="THROW-WOOL",
+                    name="Wool Throw",
+                    quantity=1,
+                    price_ex_tax=_money("80.00"),
+                    price_inc_tax=_money("96.00"),
+                    order_address_id=521,
+                )
+            ],
+            shipping_addresses=[
+                ShippingAddress(
+                    id=521,
+                    city="Berlin",
+                    state="Berlin",
+                    zip="10115",
+                    country="Germany",
+                    country_iso2="DE",
+                    cost_ex_tax=_money("10.00"),
+                    cost_inc_tax=_money("12.00"),
+                )
+            ],
+            tenders=[
+                Tender(
+                    provider_id="stripev3",
+                    description="Stripe (Mastercard ending 4444)",
+                    amount=_money("108.00"),
+                    settled=False,
+                )
+            ],
+        ),
+        Order(
+            id=103,
+            customer_id=9,
+            products=[
+                ProductLine(
+                    id=1031,
+                    product_id=95,
+                    sku="VASE-CER",
+                    name="Ceramic Vase",
+                    quantity=2,
+                    price_ex_tax=_money("25.00"),
+                    price_inc_tax=_money("27.50"),
+                    order_address_id=531,
+                ),
+                ProductLine(
+                    id=1032,
+                    product_id=96,
+                    sku="EBOOK-CARE",
+                    name="E-book: Care Guide",
+                    type="digital",
+                    quantity=1,
+                    price_ex_tax=_money("9.99"),
+                    price_inc_tax=_money("9.99"),
+                ),
+            ],
+            shipping_addresses=[
+                ShippingAddress(id=531, cost_ex_tax=_money("8.00"), cost_inc_tax=_money("8.80"))
+            ],
+            tenders=[
+                Tender(
+                    provider_id="braintree",
+                    description="Braintree (Amex ending 0005)",
+                    amount=_money("53.79"),
+                ),
+                Tender(provider_id="storecredit", amount=_money("20.00")),
+            ],
+        ),
+    ]

@@ -1,0 +1,140 @@
+"""Runs the real Lambda handlers locally, fed as Lambda feeds them.
+
+`drain_queue` is the SQS event source mapping in miniature: receive a batch from the FIFO queue,
+hand it to the consumer handler as an SQS event, delete what succeeded, and leave the reported
+failures for redelivery (and, after maxReceiveCount, the dead-letter queue) — which SQS does itself.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object the handlers (and Powertools) read."""
+
+    function_name: str
+    timeout_seconds: int = 120
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.started + self.timeout_seconds - time.monotonic()) * 1000), 0)
+
+
+def invoke(handler: Handler, event: dict[str, Any], *, function_name: str, timeout_seconds: int) -> Any:
+    return handler(event, LocalContext(function_name=function_name, timeout_seconds=timeout_seconds))
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda builds from a ReceiveMessage batch."""
+    records = []
+    for message in messages:
+        attributes = dict(message.get("Attributes", {}))
+        records.append(
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": attributes,
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "binaryValue": value.get("BinaryValue"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                        "dataType": value["DataType"],
+                    }
+                    for name, value in message.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}
+
+
+@dataclass
+class DrainReport:
+    batches: int = 0
+    delivered: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+def drain_queue(
+    sqs: Any,
+    queue_url: str,
+    handler: Handler,
+    *,
+    function_name: str = "refund-sync-consumer",
+    timeout_seconds: int = 120,
+    batch_size: int = 10,
+    max_batches: int = 1000,
+) -> DrainReport:
+    """Deliver the queue's visible messages to `handler` until none are left visible."""
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    region = queue_arn.split(":")[3]
+    report = DrainReport()
+    for _ in range(max_batches):
+        received = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=batch_size,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+        )
+        messages = received.get("Messages", [])
+        if not messages:
+            break
+        report.batches += 1
+        report.delivered += len(messages)
+        try:
+            response: PartialItemFailureResponse = invoke(
+                handler,
+                sqs_event(messages, queue_arn, region),
+                function_name=function_name,
+                timeout_seconds=timeout_seconds,
+            )
+            failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+        except Exception:
+            failed_ids = {m["MessageId"] for m in messages}
+        done = [m for m in messages if m["MessageId"] not in failed_ids]
+        report.succeeded += len(done)
+        report.failed += len(failed_ids)
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+    return report

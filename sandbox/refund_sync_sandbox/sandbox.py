@@ -1,0 +1,187 @@
+"""The whole sandbox in one object: AWS on moto, the NetSuite and BigCommerce simulators, and the real
+handlers wired to them exactly as Lambda would run them (environment variables, secrets, SQS events).
+
+    with running_sandbox() as sandbox:
+        seed_demo(sandbox)
+        sandbox.run_poller()      # the real poller handler, on a scheduled event
+        sandbox.drain()           # the real consumer handler, fed from the queue
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+
+from refund_consumer.handler import lambda_handler as consumer_handler
+from refund_poller.handler import lambda_handler as poller_handler
+from refund_sync.config import NetSuiteAuthMethod, get_settings
+from refund_sync.services.consume_refunds import refund_consumer
+from refund_sync.services.poll_refunds import refund_poller
+from refund_sync_sandbox.aws import SandboxAws, create_stack_resources, environment, moto_server, put_secret
+from refund_sync_sandbox.bigcommerce import BigCommerceStore, start_bigcommerce_server
+from refund_sync_sandbox.bigcommerce.server import RunningServer as BigCommerceServer
+from refund_sync_sandbox.lambda_runtime import DrainReport, drain_queue, invoke
+from refund_sync_sandbox.netsuite import NetSuiteAccount, SandboxCredentials, start_netsuite_server
+from refund_sync_sandbox.netsuite.server import RunningServer as NetSuiteServer
+
+SANDBOX_ACCOUNT_ID = "1234567_SB1"
+POLLER_TIMEOUT_SECONDS = 240
+CONSUMER_TIMEOUT_SECONDS = 120
+
+
+def reset_process_caches() -> None:
+    """Forget settings, clients and cached secrets, so the next invocation reads the environment anew."""
+    get_settings.cache_clear()
+    refund_consumer.cache_clear()
+    refund_poller.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class Sandbox:
+    aws: SandboxAws
+    bigcommerce: BigCommerceServer
+    netsuite: NetSuiteServer
+    credentials: SandboxCredentials
+    auth_method: NetSuiteAuthMethod
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def store(self) -> BigCommerceStore:
+        return self.bigcommerce.store
+
+    @property
+    def account(self) -> NetSuiteAccount:
+        return self.netsuite.account
+
+    def environment(self) -> dict[str, str]:
+        """Everything the functions read: what template.yaml sets in Lambda, pointed at the simulators."""
+        return {
+            "POWERTOOLS_SERVICE_NAME": "refund-sync",
+            "POWERTOOLS_METRICS_NAMESPACE": "RefundSync",
+            "STAGE": "sandbox",
+            **self.aws.environment(),
+            **self.netsuite.environment(),
+            "NETSUITE_AUTH_METHOD": self.auth_method.value,
+            "BIGCOMMERCE_STORE_HASH": self.bigcommerce.store_hash,
+            "BIGCOMMERCE_API_URL": self.bigcommerce.url,
+            **self.settings,
+        }
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """The functions' environment, set for the duration of a block (with fresh caches around it)."""
+        with environment(self.environment()):
+            reset_process_caches()
+            try:
+                yield
+            finally:
+                reset_process_caches()
+
+    def configure(self, **settings: str) -> None:
+        """Change settings by lower-case environment names, e.g. refund_method_policy="store_credit"."""
+        self.settings.update({key.upper(): value for key, value in settings.items()})
+
+    def run_poller(self, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self.active():
+            result: dict[str, Any] = invoke(
+                poller_handler,
+                event or {"action": "poll"},
+                function_name="refund-sync-poller",
+                timeout_seconds=POLLER_TIMEOUT_SECONDS,
+            )
+        return result
+
+    def drain(self, *, max_batches: int = 1000) -> DrainReport:
+        with self.active():
+            return drain_queue(
+                self.aws.sqs(),
+                self.aws.refund_queue_url,
+                consumer_handler,
+                timeout_seconds=CONSUMER_TIMEOUT_SECONDS,
+                max_batches=max_batches,
+            )
+
+    def redrive(self) -> int:
+        """Move every dead-lettered message back to the refund queue, as the console's "Start DLQ redrive"
+        does (moto has no StartMessageMoveTask): new message ids, same bodies and groups."""
+        sqs = self.aws.sqs()
+        moved = 0
+        while batch := sqs.receive_message(
+            QueueUrl=self.aws.dead_letter_queue_url,
+            MaxNumberOfMessages=10,
+            AttributeNames=["MessageGroupId"],
+            VisibilityTimeout=30,
+        ).get("Messages", []):
+            for message in batch:
+                sqs.send_message(
+                    QueueUrl=self.aws.refund_queue_url,
+                    MessageBody=message["Body"],
+                    MessageGroupId=message["Attributes"]["MessageGroupId"],
+                    MessageDeduplicationId=f"redrive-{message['MessageId']}",
+                )
+                sqs.delete_message(
+                    QueueUrl=self.aws.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                moved += 1
+        return moved
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The dead-letter queue's messages with their reason, left in place (read, then made visible)."""
+        sqs = self.aws.sqs()
+        url = self.aws.dead_letter_queue_url
+        messages: list[Any] = []
+        while batch := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
+        ).get("Messages", []):
+            messages += batch
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(chunk)
+                ],
+            )
+        return [
+            {
+                "body": json.loads(message["Body"]),
+                "reason": message.get("MessageAttributes", {})
+                .get("FailureReason", {})
+                .get("StringValue", ""),
+                "detail": message.get("MessageAttributes", {})
+                .get("FailureDetail", {})
+                .get("StringValue", ""),
+            }
+            for message in messages
+        ]
+
+
+@contextmanager
+def running_sandbox(
+    *,
+    auth_method: NetSuiteAuthMethod = NetSuiteAuthMethod.OAUTH2_M2M,
+    account_id: str = SANDBOX_ACCOUNT_ID,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Sandbox]:
+    """Start everything on ephemeral local ports; stop everything on the way out."""
+    credentials = SandboxCredentials.generate(account_id)
+    with moto_server() as endpoint:
+        aws = create_stack_resources(endpoint)
+        put_secret(aws, aws.netsuite_secret_name, credentials.secret_for(auth_method))
+        bigcommerce = start_bigcommerce_server(BigCommerceStore())
+        put_secret(aws, aws.bigcommerce_secret_name, {"access_token": bigcommerce.access_token})
+        netsuite = start_netsuite_server(NetSuiteAccount(credentials))
+        sandbox = Sandbox(aws, bigcommerce, netsuite, credentials, auth_method)
+        sandbox.configure(**(settings or {}))
+        try:
+            yield sandbox
+        finally:
+            netsuite.stop()
+            bigcommerce.stop()
