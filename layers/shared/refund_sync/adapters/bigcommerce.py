@@ -17,7 +17,6 @@ from typing import Any
 
 import requests
 import simplejson
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -37,7 +36,7 @@ from refund_sync.domain.bigcommerce import (
     RefundQuote,
 )
 from refund_sync.domain.money import ZERO, Money, to_cents, total
-from refund_sync.observability import logger, metrics
+from refund_sync.observability import Metric, count, logger
 
 JSON = dict[str, Any]
 USER_AGENT = "refund-sync/0.1 (+https://github.com/refund-sync)"
@@ -113,7 +112,7 @@ class RateLimiter:
             logger.info(
                 "BigCommerce quota nearly spent; pausing until the window resets", extra={"seconds": delay}
             )
-            metrics.add_metric(name="BigCommerceThrottles", unit=MetricUnit.Count, value=1)
+            count(Metric.BIGCOMMERCE_THROTTLES)
             self._sleep(delay)
 
 
@@ -471,7 +470,7 @@ class BigCommerceClient:
         self, method: str, path: str, params: Mapping[str, str] | None, data: str | None
     ) -> requests.Response:
         self.rate_limiter.wait_turn()
-        metrics.add_metric(name="BigCommerceCalls", unit=MetricUnit.Count, value=1)
+        count(Metric.BIGCOMMERCE_CALLS)
         response = self.session.request(
             method, self.base_url + path, params=params, data=data, timeout=self.timeout
         )
@@ -493,14 +492,14 @@ class BigCommerceClient:
     def _wait(self, retry_state: RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(error, BigCommerceError) and error.status == 429:
-            metrics.add_metric(name="BigCommerceThrottles", unit=MetricUnit.Count, value=1)
+            count(Metric.BIGCOMMERCE_THROTTLES)
             if error.reset_ms is not None:
                 return error.reset_ms / 1000 + 0.05
         # Without the header a 429 means platform-wide load; 5xx and timeouts likewise back off.
         return float(wait_random_exponential(multiplier=0.5, max=20)(retry_state))
 
     def _note_retry(self, retry_state: RetryCallState) -> None:
-        metrics.add_metric(name="BigCommerceRetries", unit=MetricUnit.Count, value=1)
+        count(Metric.BIGCOMMERCE_RETRIES)
         error = retry_state.outcome.exception() if retry_state.outcome else None
         logger.warning(
             "Retrying a BigCommerce call", extra={"attempt": retry_state.attempt_number, "error": str(error)}

@@ -27,7 +27,7 @@ from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import FINAL_STATUSES, RefundState
-from refund_sync.observability import logger, metrics
+from refund_sync.observability import Metric, count, logger
 from refund_sync.services.refund_state import RefundLedger
 
 SECONDS_PER_PAGE_FLOOR = 5.0
@@ -121,6 +121,17 @@ class RefundPoller:
 
     # -- scheduled sweep -------------------------------------------------------------------------------
     def run_scheduled(self, remaining_seconds: Callable[[], float]) -> PollReport:
+        """One scheduled run. A failure is counted (PollerFailures, for the alarm) and re-raised."""
+        try:
+            report = self._sweep(remaining_seconds)
+        except Exception:
+            count(Metric.POLLER_FAILURES)
+            logger.exception("Poller run failed; the next run resumes from the checkpoint")
+            raise
+        count(Metric.POLLER_RUNS_COMPLETED)
+        return report
+
+    def _sweep(self, remaining_seconds: Callable[[], float]) -> PollReport:
         margin = float(self.settings.poller_stop_margin_seconds)
 
         def deadline() -> float:
@@ -169,7 +180,7 @@ class RefundPoller:
                 logger.warning("The checkpoint moved under this run; stopping (the page was enqueued once)")
                 report.stopped_early = True
                 break
-            metrics.add_metric(name="PollerPages", unit=MetricUnit.Count, value=1)
+            count(Metric.POLLER_PAGES)
             slowest_page = max(slowest_page, time.monotonic() - started)
             if not page.paging.has_more:
                 report.sweep_completed = True
@@ -177,12 +188,12 @@ class RefundPoller:
 
         report.after_id = checkpoint.after_id
         report.modified_since = checkpoint.modified_since.isoformat() if checkpoint.modified_since else None
-        metrics.add_metric(name="RefundsEnqueued", unit=MetricUnit.Count, value=report.enqueued)
+        count(Metric.REFUNDS_ENQUEUED, report.enqueued)
         if report.sweep_completed:
-            metrics.add_metric(name="PollerSweepsCompleted", unit=MetricUnit.Count, value=1)
+            count(Metric.POLLER_SWEEPS_COMPLETED)
         if checkpoint.modified_since is not None:
             lag = (self.clock() - checkpoint.modified_since).total_seconds()
-            metrics.add_metric(name="PollerLagSeconds", unit=MetricUnit.Seconds, value=lag)
+            count(Metric.POLLER_LAG_SECONDS, lag, MetricUnit.Seconds)
         logger.info("Poll finished", extra=report.as_dict())
         return report
 
@@ -224,7 +235,7 @@ class RefundPoller:
             }
             for miss in found.not_found
         ]
-        metrics.add_metric(name="RefundsEnqueued", unit=MetricUnit.Count, value=len(to_send))
+        count(Metric.REFUNDS_ENQUEUED, len(to_send))
         logger.info("On-demand sync", extra=report.as_dict())
         return report
 
@@ -242,7 +253,7 @@ class RefundPoller:
             if why:
                 report.skipped_loop_guard += 1
                 self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
-                metrics.add_metric(name="RefundsSkippedLoopGuard", unit=MetricUnit.Count, value=1)
+                count(Metric.REFUNDS_SKIPPED_LOOP_GUARD)
             elif worth_sending(refund, states.get(refund.id)):
                 messages.append(self._message(refund, sent_by))
             else:

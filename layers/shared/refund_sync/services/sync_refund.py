@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import requests
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 
 from refund_sync.adapters.bigcommerce import (
@@ -39,10 +38,10 @@ from refund_sync.domain.mapping import (
 )
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
-from refund_sync.domain.reasons import Reason, RefundProblem
+from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
 from refund_sync.domain.refund_method import choose_payments
 from refund_sync.domain.state import NextStep, PaymentRecord, RefundState, create_may_still_land, next_step
-from refund_sync.observability import logger, metrics
+from refund_sync.observability import Metric, count, count_by, logger
 from refund_sync.services.refund_state import RefundLedger
 
 
@@ -155,7 +154,7 @@ class RefundEngine:
                 "Refund already handled; nothing to do",
                 extra={"netsuite_id": refund.id, "status": state.status},
             )
-            metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+            count(Metric.DUPLICATE_DELIVERIES)
             return SyncResult(SyncOutcome.ALREADY_SYNCED, state)
 
         order_id = order_id_of(refund)
@@ -178,7 +177,7 @@ class RefundEngine:
             dry = self.ledger.dry_run(
                 state, refund, items=preview.plan.items, quoted=quoted, payments=payments
             )
-            metrics.add_metric(name="RefundsDryRun", unit=MetricUnit.Count, value=1)
+            count(Metric.REFUNDS_DRY_RUN)
             return SyncResult(SyncOutcome.DRY_RUN, dry)
 
         submitting = self.ledger.submitting(
@@ -285,7 +284,7 @@ class RefundEngine:
             result = f"ok at {self.clock().isoformat(timespec='seconds')}"
         except Exception as error:  # the refund is synced; a failed note must not undo that
             logger.exception("NetSuite write-back failed", extra={"netsuite_id": refund.id})
-            metrics.add_metric(name="NetSuiteWriteBackFailures", unit=MetricUnit.Count, value=1)
+            count(Metric.WRITE_BACK_FAILURES)
             result = f"failed: {error}"
         return self.ledger.write_back_result(state, refund, result)
 
@@ -295,13 +294,13 @@ class RefundEngine:
             "Refund cannot sync",
             extra={"netsuite_id": refund.id, "reason": problem.reason.name, "detail": problem.detail},
         )
-        with single_metric(
-            name="RefundsFailed" if problem.reason.outcome.value == "FAILED" else "RefundsHeld",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=metrics.namespace,
-        ) as metric:
-            metric.add_dimension(name="reason", value=problem.reason.name)
+        held = problem.reason.outcome is Outcome.HELD
+        count(Metric.REFUNDS_HELD if held else Metric.REFUNDS_FAILED)
+        count_by(
+            Metric.REFUNDS_HELD_BY_REASON if held else Metric.REFUNDS_FAILED_BY_REASON,
+            "reason",
+            problem.reason.name,
+        )
         try:
             self.ledger.problem(
                 self.ledger.current(refund.id), refund, problem.reason, problem.detail, **problem.facts
@@ -315,7 +314,7 @@ class RefundEngine:
             if final_attempt:
                 # The queue gives up after this delivery and dead-letters the message: say why.
                 self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
-                metrics.add_metric(name="RefundsRetriesExhausted", unit=MetricUnit.Count, value=1)
+                count(Metric.RETRIES_EXHAUSTED)
             else:
                 self.ledger.interrupted(current, refund, str(error))
         except StateConflict:
@@ -324,13 +323,7 @@ class RefundEngine:
             )
 
     def _count_synced(self, refund: NetSuiteRefund, state: RefundState) -> None:
-        metrics.add_metric(name="RefundsSynced", unit=MetricUnit.Count, value=1)
+        count(Metric.REFUNDS_SYNCED)
         if state.refunded_amount is not None:
             # CloudWatch metric values are doubles; the money itself stays Decimal everywhere else.
-            with single_metric(
-                name="AmountRefunded",
-                unit=MetricUnit.Count,
-                value=float(state.refunded_amount),
-                namespace=metrics.namespace,
-            ) as metric:
-                metric.add_dimension(name="currency", value=refund.currency)
+            count_by(Metric.AMOUNT_REFUNDED, "currency", refund.currency, float(state.refunded_amount))

@@ -19,7 +19,6 @@ from typing import Annotated, Any, ClassVar
 
 import jwt
 import requests
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from cryptography.hazmat.primitives import serialization
@@ -45,7 +44,7 @@ from refund_sync.adapters.netsuite.errors import (
     NetSuiteTransientError,
 )
 from refund_sync.config import NetSuiteAuthMethod, Settings
-from refund_sync.observability import logger, metrics
+from refund_sync.observability import Metric, count, logger
 
 SECRET_MAX_AGE_SECONDS = 300
 M2M_SCOPE = "restlets,rest_webservices"
@@ -226,7 +225,7 @@ class NetSuiteAuth(AuthBase, ABC):
         self._reauthenticate(resend)
         _ = response.content  # read it, so the connection can carry the second attempt
         response.close()
-        metrics.add_metric(name="NetSuiteCalls", unit=MetricUnit.Count, value=1)
+        count(Metric.NETSUITE_CALLS)
         second = response.connection.send(resend, **send_kwargs)
         second.history.append(response)
         second.request = resend

@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
 import requests
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_random_exponential
 
@@ -49,7 +48,7 @@ from refund_sync.adapters.netsuite.errors import (
 )
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import WireModel
-from refund_sync.observability import logger, metrics
+from refund_sync.observability import Metric, count, logger
 
 Deadline = Callable[[], float]
 """Seconds the caller can still wait (e.g. the Lambda's remaining time minus a margin)."""
@@ -214,7 +213,7 @@ class NetSuiteClient:
                 "DEADLINE_EXCEEDED", f"{action}: no free NetSuite slot before the deadline"
             )
         try:
-            metrics.add_metric(name="NetSuiteCalls", unit=MetricUnit.Count, value=1)
+            count(Metric.NETSUITE_CALLS)
             started = time.monotonic()
             response = self._session.request(
                 http_method,
@@ -278,7 +277,7 @@ class NetSuiteClient:
             detail = f"HTTP {status} {error.code}: {error.message}"
             raise NetSuiteAuthError(error.code, self.auth.login_failure_message(detail), status=status)
         if status == 429 or error.code == CONCURRENCY_LIMIT_CODE:
-            metrics.add_metric(name="NetSuiteThrottles", unit=MetricUnit.Count, value=1)
+            count(Metric.NETSUITE_THROTTLES)
             raise NetSuiteThrottledError(error.code, f"{action}: {error.message}", status=status)
         if status >= 500:
             raise NetSuiteTransientError(error.code, f"{action}: {error.message}", status=status)
@@ -296,7 +295,7 @@ class NetSuiteClient:
         return deadline is not None and deadline() - state.upcoming_sleep < self._retry.min_attempt_seconds
 
     def _before_sleep(self, state: RetryCallState, action: str) -> None:
-        metrics.add_metric(name="NetSuiteRetries", unit=MetricUnit.Count, value=1)
+        count(Metric.NETSUITE_RETRIES)
         error = _failure(state)
         logger.warning(
             "NetSuite call failed; retrying",
