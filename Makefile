@@ -77,7 +77,8 @@ jest: netsuite/node_modules/.installed
 	cd netsuite && npm test --silent
 
 bench: $(VENV)/.installed
-	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,mean,max,rounds -p no:xdist
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,mean,max,rounds -p no:xdist -s \
+		--benchmark-json .benchmarks/latest.json
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build

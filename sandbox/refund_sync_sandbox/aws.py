@@ -6,6 +6,7 @@ from template.yaml's own resource definitions, so the sandbox cannot drift from 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -79,16 +80,26 @@ class SandboxAws:
             "BIGCOMMERCE_SECRET_NAME": self.bigcommerce_secret_name,
         }
 
-    def session(self) -> boto3.session.Session:
-        return boto3.session.Session(
-            region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox"
-        )
-
     def sqs(self) -> SQSClient:
-        return self.session().client("sqs", endpoint_url=self.endpoint_url)
+        client: SQSClient = _client("sqs", self.endpoint_url)
+        return client
 
     def secrets(self) -> SecretsManagerClient:
-        return self.session().client("secretsmanager", endpoint_url=self.endpoint_url)
+        client: SecretsManagerClient = _client("secretsmanager", self.endpoint_url)
+        return client
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    # One session: botocore loads each service's model once per session, which is most of a client's cost.
+    return boto3.session.Session(
+        region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox"
+    )
+
+
+@functools.cache
+def _client(service: Any, endpoint_url: str) -> Any:
+    return _session().client(service, endpoint_url=endpoint_url)
 
 
 def _parameter_default(template: dict[str, Any], name: str) -> Any:
@@ -99,14 +110,10 @@ def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxA
     """Create the stack's queues, table and (empty) secrets in moto, as template.yaml defines them."""
     template = load_template()
     resources = template["Resources"]
-    session = boto3.session.Session(
-        region_name=REGION,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-    )
-    sqs = session.client("sqs", endpoint_url=endpoint_url)
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
-    secrets = session.client("secretsmanager", endpoint_url=endpoint_url)
+    reset_moto(endpoint_url)
+    sqs = _client("sqs", endpoint_url)
+    dynamodb = _client("dynamodb", endpoint_url)
+    secrets = _client("secretsmanager", endpoint_url)
 
     dlq_props = resources["DeadLetterQueue"]["Properties"]
     dlq_url = sqs.create_queue(
@@ -166,6 +173,11 @@ def put_secret(aws: SandboxAws, name: str, value: dict[str, str]) -> None:
     aws.secrets().put_secret_value(SecretId=name, SecretString=json.dumps(value))
 
 
+def reset_moto(endpoint_url: str) -> None:
+    """moto keeps its state per process: every sandbox starts from an empty account."""
+    requests.post(f"{endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server on an ephemeral local port; yields its endpoint URL."""
@@ -173,11 +185,8 @@ def moto_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    # moto keeps its state per process: start every sandbox from an empty account
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
     try:
-        yield endpoint
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
 

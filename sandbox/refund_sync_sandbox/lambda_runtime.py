@@ -88,6 +88,7 @@ class DrainReport:
     delivered: int = 0
     succeeded: int = 0
     failed: int = 0
+    failed_receipts: list[str] = field(default_factory=list)  # still in flight until their visibility lapses
 
 
 def drain_queue(
@@ -132,6 +133,7 @@ def drain_queue(
         done = [m for m in messages if m["MessageId"] not in failed_ids]
         report.succeeded += len(done)
         report.failed += len(failed_ids)
+        report.failed_receipts += [m["ReceiptHandle"] for m in messages if m["MessageId"] in failed_ids]
         if done:
             sqs.delete_message_batch(
                 QueueUrl=queue_url,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,13 +87,17 @@ class Sandbox:
         """Change settings by lower-case environment names, e.g. refund_method_policy="store_credit"."""
         self.settings.update({key.upper(): value for key, value in settings.items()})
 
-    def run_poller(self, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run_poller(
+        self, event: dict[str, Any] | None = None, *, timeout_seconds: int = POLLER_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
+        """The poller handler on `event` (a scheduled poll by default), given `timeout_seconds` to run,
+        as the function's Timeout gives it: a short one rehearses a run cut off mid-sweep."""
         with self.active():
             result: dict[str, Any] = invoke(
                 poller_handler,
                 event or {"action": "poll"},
                 function_name="refund-sync-poller",
-                timeout_seconds=POLLER_TIMEOUT_SECONDS,
+                timeout_seconds=timeout_seconds,
             )
         return result
 
@@ -105,6 +109,15 @@ class Sandbox:
                 consumer_handler,
                 timeout_seconds=CONSUMER_TIMEOUT_SECONDS,
                 max_batches=max_batches,
+            )
+
+    def let_visibility_lapse(self, report: DrainReport) -> None:
+        """Fast-forward what SQS does when a failed message's visibility timeout runs out: it is
+        visible again (and its FIFO group unblocked), to be delivered once more."""
+        sqs = self.aws.sqs()
+        for receipt in report.failed_receipts:
+            sqs.change_message_visibility(
+                QueueUrl=self.aws.refund_queue_url, ReceiptHandle=receipt, VisibilityTimeout=0
             )
 
     def redrive(self) -> int:
@@ -169,10 +182,16 @@ def running_sandbox(
     auth_method: NetSuiteAuthMethod = NetSuiteAuthMethod.OAUTH2_M2M,
     account_id: str = SANDBOX_ACCOUNT_ID,
     settings: dict[str, str] | None = None,
+    aws_endpoint: str | None = None,
+    credentials: SandboxCredentials | None = None,
 ) -> Iterator[Sandbox]:
-    """Start everything on ephemeral local ports; stop everything on the way out."""
-    credentials = SandboxCredentials.generate(account_id)
-    with moto_server() as endpoint:
+    """Start everything on ephemeral local ports; stop everything on the way out.
+
+    `aws_endpoint`: an already running moto server to reuse (it is reset first), as tests do.
+    """
+    credentials = credentials or SandboxCredentials.generate(account_id)
+    with ExitStack() as stack:
+        endpoint = aws_endpoint or stack.enter_context(moto_server())
         aws = create_stack_resources(endpoint)
         put_secret(aws, aws.netsuite_secret_name, credentials.secret_for(auth_method))
         bigcommerce = start_bigcommerce_server(BigCommerceStore())

@@ -168,6 +168,9 @@ class _PlanBuilder:
         self.shipping_requested = ZERO
         self.handling_requested = ZERO
         self.estimated = ZERO
+        self.lines_by_sku: dict[str, list[OrderLine]] = defaultdict(list)
+        for order_line in order.lines:
+            self.lines_by_sku[order_line.sku.strip().casefold()].append(order_line)
 
     # -- product lines -------------------------------------------------------------------------
     def candidates(self, line: RefundLine) -> list[OrderLine]:
@@ -175,8 +178,7 @@ class _PlanBuilder:
         if rule is LineMatchRule.SKU:
             if not line.sku:
                 raise RefundProblem(Reason.NO_MATCHING_LINE, f"{describe(line)} has no SKU to match on")
-            sku = line.sku.strip().casefold()
-            return [o for o in self.order.lines if o.sku.strip().casefold() == sku]
+            return self.lines_by_sku.get(line.sku.strip().casefold(), [])
         if rule is LineMatchRule.BIGCOMMERCE_LINE_ID:
             if not line.bigcommerce_line_id:
                 raise RefundProblem(

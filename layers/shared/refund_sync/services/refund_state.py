@@ -144,6 +144,8 @@ class RefundLedger:
             payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
             attempts=(previous.attempts if previous else 0) + 1,
             dry_run=True,
+            reason_code=None,
+            reason_detail=None,
         )
 
     def problem(

@@ -135,6 +135,9 @@ class RefundEngine:
         except RefundProblem as problem:
             self._record_problem(refund, problem)
             raise
+        except TransientFailure as failure:
+            self._record_interruption(refund, failure, final_attempt=final_attempt)
+            raise
         except (BigCommerceError, UncertainRefundCreate, StateConflict, requests.RequestException) as error:
             if isinstance(error, BigCommerceError) and not error.transient:
                 rejection = RefundProblem(classify_rejection(error), f"BigCommerce: {error.message}")

@@ -1,0 +1,114 @@
+"""Reading what the real poller did in the sandbox: the queue's messages, the checkpoint, the page calls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from refund_sync.adapters.refund_queue import RefundMessage
+from refund_sync.adapters.state_store import StateStore
+from refund_sync.domain.checkpoint import Checkpoint
+from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync.domain.state import RefundState
+from refund_sync_sandbox.netsuite import CallRecord
+from refund_sync_sandbox.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One message of the refund queue, as SQS holds it."""
+
+    message: RefundMessage
+    group_id: str
+    deduplication_id: str
+
+    @property
+    def netsuite_id(self) -> str:
+        return self.message.refund.id
+
+
+def _receive_all(sandbox: Sandbox, *, delete: bool) -> list[Queued]:
+    sqs = sandbox.aws.sqs()
+    url = sandbox.aws.refund_queue_url
+    received: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        AttributeNames=["MessageGroupId", "MessageDeduplicationId"],
+        VisibilityTimeout=60,
+    ).get("Messages", []):
+        received += batch
+        if delete:
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
+    if not delete:  # leave them where they were, visible again
+        for start in range(0, len(received), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(received[start : start + 10])
+                ],
+            )
+    return [
+        Queued(
+            message=RefundMessage.model_validate_json(m["Body"]),
+            group_id=m["Attributes"]["MessageGroupId"],
+            deduplication_id=m["Attributes"]["MessageDeduplicationId"],
+        )
+        for m in received
+    ]
+
+
+def peek_queue(sandbox: Sandbox) -> list[Queued]:
+    """Every message in the refund queue, left in place."""
+    return _receive_all(sandbox, delete=False)
+
+
+def take_queue(sandbox: Sandbox) -> list[Queued]:
+    """Every message in the refund queue, removed from it (as a consumer that handled them would)."""
+    return _receive_all(sandbox, delete=True)
+
+
+def checkpoint(sandbox: Sandbox) -> Checkpoint:
+    with sandbox.active():
+        return StateStore(sandbox.aws.table_name).get_checkpoint()
+
+
+def refund_state(sandbox: Sandbox, netsuite_id: str) -> RefundState | None:
+    with sandbox.active():
+        return StateStore(sandbox.aws.table_name).get(netsuite_id)
+
+
+def page_calls(sandbox: Sandbox) -> list[CallRecord]:
+    """The RESTlet page calls NetSuite answered, in order."""
+    return [call for call in sandbox.account.calls if call.endpoint == "restlet" and call.action == "page"]
+
+
+def expected_group(refund: NetSuiteRefund) -> str:
+    return f"order-{refund.bigcommerce_order_id}"
+
+
+def emf_records(stdout: str) -> list[dict[str, Any]]:
+    """The CloudWatch embedded-metric records Powertools printed (one JSON object per line)."""
+    records = []
+    for line in stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if "_aws" in record:
+            records.append(record)
+    return records
+
+
+def metric_total(stdout: str, name: str) -> float:
+    """The sum of metric `name` over every EMF record in `stdout`."""
+    total = 0.0
+    for record in emf_records(stdout):
+        if name in record:
+            value = record[name]
+            total += sum(value) if isinstance(value, list) else value
+    return total
