@@ -18,7 +18,7 @@ export AWS_ACCESS_KEY_ID ?= testing
 export AWS_SECRET_ACCESS_KEY ?= testing
 
 .DEFAULT_GOAL := help
-.PHONY: help demo sandbox test lint format typecheck template-checks build pytest jest bench contract lock deploy deploy-guided clean
+.PHONY: help demo sandbox test lint format typecheck template-checks build pytest jest bench contract docs lock deploy deploy-guided clean
 
 help:
 	@echo "make demo    - sync the sample refunds end to end on the local sandbox"
@@ -82,6 +82,10 @@ bench: $(VENV)/.installed
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build
+
+# Rewrite the generated section of docs/runbook.md from the engine's table of reasons.
+docs: $(VENV)/.installed
+	$(PY) -m refund_sync.runbook docs/runbook.md
 
 # Regenerate the RESTlet contract's JSON Schema from the pydantic models (its one source of truth).
 contract: $(VENV)/.installed

@@ -125,6 +125,6 @@ def test_the_pipeline_end_to_end_on_the_sandbox(benchmark: BenchmarkFixture, ref
             sandbox.run_poller()
             return sandbox.drain().succeeded
 
-    synced = benchmark.pedantic(run, rounds=2, iterations=1)
+    synced = benchmark.pedantic(run, rounds=2, iterations=1)  # type: ignore[no-untyped-call]
     assert synced == refunds
     benchmark.extra_info["refunds"] = refunds

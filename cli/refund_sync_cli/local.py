@@ -99,6 +99,9 @@ def function_runtime(target: Target) -> Iterator[_Runtime]:
 
 
 def invoke_poller(target: Target, event: dict[str, Any]) -> dict[str, Any]:
+    """The poller's answer to `event`; then the consumer takes what it enqueued, as SQS would hand it over.
+
+    Raises what the poller's handler raised (the consumer's failures stay in the queue, as in AWS)."""
     with function_runtime(target) as runtime:
         result: dict[str, Any] = runtime.invoke(
             runtime.poller,
@@ -106,27 +109,32 @@ def invoke_poller(target: Target, event: dict[str, Any]) -> dict[str, Any]:
             function_name=target.outputs.poller_function_name,
             timeout_seconds=runtime.poller_timeout_seconds,
         )
+        _drain(target, runtime)
     return result
 
 
 def drain(target: Target) -> DrainReport:
     """Deliver the refund queue to the consumer handler, as the event source mapping would."""
     with function_runtime(target) as runtime:
-        return runtime.drain_queue(
-            target.sqs(),
-            target.outputs.refund_queue_url,
-            runtime.consumer,
-            function_name=target.outputs.consumer_function_name,
-            timeout_seconds=runtime.consumer_timeout_seconds,
-        )
+        return _drain(target, runtime)
 
 
-def move_dead_letters(target: Target) -> int:
+def _drain(target: Target, runtime: _Runtime) -> DrainReport:
+    return runtime.drain_queue(
+        target.sqs(),
+        target.outputs.refund_queue_url,
+        runtime.consumer,
+        function_name=target.outputs.consumer_function_name,
+        timeout_seconds=runtime.consumer_timeout_seconds,
+    )
+
+
+def move_dead_letters(target: Target) -> list[str]:
     """What "Start DLQ redrive" does, for moto (which lacks StartMessageMoveTask): every dead-lettered
-    message back to the refund queue with a new message id, same body and group."""
+    message back to the refund queue with a new message id, same body and group. Returns the bodies."""
     sqs = target.sqs()
     dead_letter_queue = target.outputs.dead_letter_queue_url
-    moved = 0
+    moved: list[str] = []
     while batch := sqs.receive_message(
         QueueUrl=dead_letter_queue,
         MaxNumberOfMessages=10,
@@ -143,5 +151,5 @@ def move_dead_letters(target: Target) -> int:
                 MessageDeduplicationId=f"redrive-{message['MessageId']}",
             )
             sqs.delete_message(QueueUrl=dead_letter_queue, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
+            moved.append(message["Body"])
     return moved

@@ -353,8 +353,9 @@ def sync(
     event = operations.sync_event(refunds or [], order or [])
     if not (event["netsuite_ids"] or event["document_numbers"] or event["bigcommerce_order_ids"]):
         output.fail("name at least one refund (NetSuite id or document number) or --order ID", 2)
-    if any(len(event[kind]) > MAX_PER_KIND for kind in ("netsuite_ids", "document_numbers")) or (
-        len(event["bigcommerce_order_ids"]) > MAX_PER_KIND
+    if any(
+        len(event[kind]) > MAX_PER_KIND
+        for kind in ("netsuite_ids", "document_numbers", "bigcommerce_order_ids")
     ):
         output.fail(f"at most {MAX_PER_KIND} ids, document numbers and orders each per sync", 2)
     target = connect(
@@ -401,7 +402,7 @@ def sync(
             "request": event,
             "report": report,
             "waited": bool(wait),
-            "outcomes": [views.outcome_json(i, outcomes.get(i), i in finished) for i in watched],
+            "outcomes": [views.outcome_json(i, outcomes.get(i), i in finished) for i in watched if wait],
             "ok": ok,
         }
     )
@@ -475,7 +476,7 @@ def redrive(
         result = None
         if yes and depth.waiting:
             with output.waiting("Redriving the dead-letter queue..."):
-                result = operations.start_redrive(target)
+                result = operations.start_redrive(target, tasks)
             output.show(views.redrive_result_view(result))
         elif yes:
             output.show("Nothing to redrive: the dead-letter queue has no waiting messages.")
@@ -492,8 +493,8 @@ def redrive(
             else {
                 "task_handle": result.task_handle,
                 "moved": result.moved,
-                "synced": result.synced,
-                "dead_lettered_again": result.dead_lettered_again,
+                "outcomes": {status.value: number for status, number in result.outcomes.items()},
+                "dead_letter_depth": result.dead_letter_depth,
             },
         }
     )

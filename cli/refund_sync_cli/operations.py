@@ -28,7 +28,7 @@ from refund_sync.config import Settings
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason, RefundProblem
-from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
+from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync.services.poll_refunds import imported_from_bigcommerce
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import Preview, RefundEngine, classify_rejection
@@ -141,12 +141,16 @@ class DeadLetter:
     detail: str
 
 
+def refund_in(body: str) -> NetSuiteRefund | None:
+    try:
+        return RefundMessage.model_validate_json(body).refund
+    except ValidationError:
+        return None
+
+
 def _dead_letter(message: dict[str, Any]) -> DeadLetter:
     attributes = message.get("MessageAttributes", {})
-    try:
-        refund: NetSuiteRefund | None = RefundMessage.model_validate_json(message["Body"]).refund
-    except ValidationError:
-        refund = None
+    refund = refund_in(message["Body"])
     return DeadLetter(
         refund=refund.label if refund else "(unreadable message)",
         netsuite_id=refund.id if refund else None,
@@ -216,23 +220,29 @@ def move_tasks(target: Target) -> list[MoveTask]:
 
 @dataclass(frozen=True)
 class RedriveResult:
-    task_handle: str | None = None  # a stack's move task
-    moved: int | None = None  # the sandbox moves at once...
-    synced: int = 0  # ...and runs the consumer on what it moved
-    dead_lettered_again: int = 0
+    task_handle: str | None = None  # a stack's move task (it runs on in SQS)
+    moved: int | None = None  # the sandbox moves at once, runs the consumer, and reads the outcome:
+    outcomes: dict[SyncStatus, int] = field(default_factory=dict)  # the moved refunds, by status now
+    dead_letter_depth: int = 0
 
 
 class RedriveRefused(CannotRun):
     """A move task is already running: SQS runs one per queue at a time."""
 
 
-def start_redrive(target: Target) -> RedriveResult:
+def start_redrive(target: Target, tasks: Iterable[MoveTask]) -> RedriveResult:
+    """Move the dead-letter queue back; `tasks` are its move tasks as just read (SQS runs one at a time)."""
     if target.is_sandbox:
-        moved = local.move_dead_letters(target)
-        report = local.drain(target)
-        back = queue_depth(target.sqs(), target.outputs.dead_letter_queue_url).total
-        return RedriveResult(moved=moved, synced=report.succeeded, dead_lettered_again=back)
-    running = [task for task in move_tasks(target) if task.status == "RUNNING"]
+        bodies = local.move_dead_letters(target)
+        local.drain(target)
+        ids = [refund.id for body in bodies if (refund := refund_in(body)) is not None]
+        states = target.store().get_many(ids).values()
+        return RedriveResult(
+            moved=len(bodies),
+            outcomes=dict(Counter(state.status for state in states)),
+            dead_letter_depth=queue_depth(target.sqs(), target.outputs.dead_letter_queue_url).total,
+        )
+    running = [task for task in tasks if task.status == "RUNNING"]
     if running:
         task = running[0]
         raise RedriveRefused(
@@ -264,11 +274,9 @@ def invoke_poller(target: Target, event: dict[str, Any]) -> dict[str, Any]:
     """Invoke the poller and wait for its report; in the sandbox, also run the consumer on the queue."""
     if target.is_sandbox:
         try:
-            report = local.invoke_poller(target, event)
+            return local.invoke_poller(target, event)
         except Exception as error:  # the handler's own failure, as Lambda would report it
             raise FunctionFailed(f"the poller failed: {type(error).__name__}: {error}") from error
-        local.drain(target)
-        return report
     response = target.lambda_client().invoke(
         FunctionName=target.outputs.poller_function_name,
         InvocationType="RequestResponse",
@@ -360,7 +368,7 @@ class PreviewOutcome:
 
     @property
     def already_done(self) -> bool:
-        return self.state is not None and self.state.status in FINAL_STATUSES
+        return self.state is not None and self.state.status is SyncStatus.SYNCED
 
     @property
     def would_sync(self) -> bool:
@@ -419,6 +427,10 @@ def preview_refund(target: Target, reference: str) -> PreviewOutcome:
     store = target.store()
     outcome.state = store.get(refund.id)
     if outcome.already_done:
+        return outcome
+    if outcome.state is not None and outcome.state.status is SyncStatus.SKIPPED:
+        # Skipped once is skipped for good: neither the schedule nor an on-demand sync sends it.
+        outcome.skipped_because = outcome.state.reason_detail or "skipped by the loop guard"
         return outcome
     outcome.skipped_because = imported_from_bigcommerce(
         refund, re.compile(settings.loop_guard_external_id_pattern, re.IGNORECASE)

@@ -15,6 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 STACK_ENV = "REFUND_SYNC_STACK"
 SANDBOX_FILE_ENV = "REFUND_SYNC_SANDBOX_FILE"
 DEFAULT_SANDBOX_FILE = Path(".sandbox/outputs.json")
+LAMBDA_READ_TIMEOUT_SECONDS = 250  # the poller's timeout is 240 s
 START_SANDBOX = "start it with `make sandbox` (or `python -m refund_sync_sandbox serve`) in another terminal"
 
 # Credentials that are missing, expired or refused: the user fixes these by logging in again.
@@ -130,12 +132,21 @@ class Target:
         """Where the functions run in-process (sandbox) write their logs."""
         return Path(self.name).with_name("cli-logs.jsonl")
 
+    def _config(self, service: str) -> Config:
+        if self.is_sandbox:
+            # Local and never throttled: a refused connection means the sandbox stopped; say so at once.
+            return Config(retries={"max_attempts": 1}, connect_timeout=5)
+        if service == "lambda":
+            # RequestResponse waits for the poller (up to its timeout); a retried invoke would run it twice.
+            return Config(retries={"max_attempts": 1}, read_timeout=LAMBDA_READ_TIMEOUT_SECONDS)
+        return Config(retries={"mode": "standard", "max_attempts": 3})
+
     def _client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self.session.client(
                 service,  # type: ignore[call-overload]  # one cache for every service's client
                 endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+                config=self._config(service),
             )
         return self._clients[service]
 
@@ -153,7 +164,9 @@ class Target:
 
     def table(self) -> Table:
         if "dynamodb-table" not in self._clients:
-            resource = self.session.resource("dynamodb", endpoint_url=self.endpoint_url)
+            resource = self.session.resource(
+                "dynamodb", endpoint_url=self.endpoint_url, config=self._config("dynamodb")
+            )
             self._clients["dynamodb-table"] = resource.Table(self.outputs.state_table_name)
         table: Table = self._clients["dynamodb-table"]
         return table
@@ -246,6 +259,15 @@ def resolve_stack(stack_name: str, session: boto3.session.Session) -> Target:
     return Target(TargetKind.STACK, stack_name, outputs, session)
 
 
+@cache
+def _sandbox_session(region: str, access_key_id: str, secret_access_key: str) -> boto3.session.Session:
+    # One session per sandbox and process: its service models load once, however many commands run
+    # (the tests run many in one process).
+    return boto3.session.Session(
+        region_name=region, aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key
+    )
+
+
 def resolve_sandbox(path: Path) -> Target:
     """Read the outputs file the running sandbox wrote."""
     try:
@@ -258,11 +280,7 @@ def resolve_sandbox(path: Path) -> Target:
         missing = _missing_fields(error)
         what = f"lacks {', '.join(missing)}" if missing else "is not valid"
         raise TargetError(f"{path} {what}: restart the sandbox (`make sandbox`)") from None
-    session = boto3.session.Session(
-        region_name=outputs.aws_region,
-        aws_access_key_id=outputs.aws_access_key_id,
-        aws_secret_access_key=outputs.aws_secret_access_key,
-    )
+    session = _sandbox_session(outputs.aws_region, outputs.aws_access_key_id, outputs.aws_secret_access_key)
     return Target(
         TargetKind.SANDBOX,
         str(path),

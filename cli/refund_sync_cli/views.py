@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -20,6 +21,7 @@ from rich.text import Text
 
 from refund_sync.domain.bigcommerce import OrderStatus, PaymentOption, RefundItem, RefundItemType
 from refund_sync.domain.checkpoint import Checkpoint
+from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import RecordType
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
@@ -111,8 +113,17 @@ def meaning_of(code: str | None) -> str:
     return reason.meaning if reason else ""
 
 
-def money(amount: object, currency: str) -> str:
-    return "-" if amount is None else f"{amount} {currency}"
+def plural(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def money(amount: Decimal | None, currency: str = "") -> str:
+    return "-" if amount is None else f"{to_cents(amount)} {currency}".rstrip()
+
+
+def add_row(table: Table, *cells: RenderableType) -> None:
+    """Cells as literal text: refund data may hold square brackets, which rich would read as markup."""
+    table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
 
 
 def fields_table() -> Table:
@@ -136,31 +147,34 @@ def status_view(target: Target, status: Status, now: datetime) -> RenderableType
     for sync_status in SyncStatus:
         counts.add_column(status_text(sync_status), justify="right")
     counts.add_column(Text("total", style="bold"), justify="right")
-    counts.add_row(*[str(status.counts.get(s, 0)) for s in SyncStatus], str(sum(status.counts.values())))
+    add_row(counts, *[str(status.counts.get(s, 0)) for s in SyncStatus], str(sum(status.counts.values())))
 
     checkpoint = status.checkpoint
     poller = fields_table()
-    poller.add_row("Last poll", when(checkpoint.last_run_at, now))
-    poller.add_row("Last complete sweep", when(checkpoint.last_completed_at, now))
-    poller.add_row(
+    add_row(poller, "Last poll", when(checkpoint.last_run_at, now))
+    add_row(poller, "Last complete sweep", when(checkpoint.last_completed_at, now))
+    add_row(
+        poller,
         "Next sweep reads",
         f"refunds modified since {checkpoint.modified_since:%Y-%m-%d %H:%M:%S} UTC"
         if checkpoint.modified_since
         else "every refund in the saved search (no sweep has completed yet)",
     )
     if checkpoint.sweep_started_at is not None:
-        poller.add_row(
+        add_row(
+            poller,
             "Sweep in progress",
             f"yes: started {when(checkpoint.sweep_started_at, now)}, at NetSuite id {checkpoint.after_id}, "
             f"{checkpoint.pages} page(s), {checkpoint.refunds_enqueued} refund(s) enqueued",
         )
     else:
-        poller.add_row("Sweep in progress", "no")
+        add_row(poller, "Sweep in progress", "no")
 
     queues = fields_table()
-    queues.add_row("Refund queue", depth_text(status.refund_queue))
+    add_row(queues, "Refund queue", depth_text(status.refund_queue))
     dead = status.dead_letter_queue
-    queues.add_row(
+    add_row(
+        queues,
         "Dead-letter queue",
         Text(depth_text(dead), style="bold red" if dead.total else ""),
     )
@@ -225,44 +239,47 @@ def refund_title(state: RefundState) -> str:
 
 def state_view(state: RefundState, now: datetime) -> RenderableType:
     facts = fields_table()
-    facts.add_row("Status", status_text(state.status))
+    add_row(facts, "Status", status_text(state.status))
     if state.reason_code:
-        facts.add_row("Reason", Text(state.reason_code, style="bold"))
+        add_row(facts, "Reason", Text(state.reason_code, style="bold"))
         if meaning_of(state.reason_code):
-            facts.add_row("Meaning", meaning_of(state.reason_code))
+            add_row(facts, "Meaning", meaning_of(state.reason_code))
     if state.reason_detail:
-        facts.add_row("Detail", state.reason_detail)
+        add_row(facts, "Detail", state.reason_detail)
     if action_for(state.reason_code) and state.status is not SyncStatus.SYNCED:
-        facts.add_row("What to do", Text(action_for(state.reason_code), style="yellow"))
+        add_row(facts, "What to do", Text(action_for(state.reason_code), style="yellow"))
     currency = state.currency
-    facts.add_row("NetSuite total", money(state.netsuite_total, currency))
-    facts.add_row("BigCommerce quote", money(state.quoted_amount, currency))
-    facts.add_row("Refunded", money(state.refunded_amount, currency))
-    facts.add_row("Refund method", state.refund_method or "-")
-    facts.add_row("BigCommerce order", state.bigcommerce_order_id or "-")
-    facts.add_row("BigCommerce refund", str(state.bigcommerce_refund_id or "-"))
-    facts.add_row("Order status after", order_status_text(state.order_status_after))
-    facts.add_row("Refund request", "\n".join(state.items) or "-")
-    facts.add_row(
-        "Attempts", f"{state.attempts} deliveries worked on it; {state.submit_attempts} create(s) started"
+    add_row(facts, "NetSuite total", money(state.netsuite_total, currency))
+    add_row(facts, "BigCommerce quote", money(state.quoted_amount, currency))
+    add_row(facts, "Refunded", money(state.refunded_amount, currency))
+    add_row(facts, "Refund method", state.refund_method or "-")
+    add_row(facts, "BigCommerce order", state.bigcommerce_order_id or "-")
+    add_row(facts, "BigCommerce refund", str(state.bigcommerce_refund_id or "-"))
+    add_row(facts, "Order status after", order_status_text(state.order_status_after))
+    add_row(facts, "Refund request", "\n".join(state.items) or "-")
+    add_row(
+        facts,
+        "Attempts",
+        f"{plural(state.attempts, 'delivery', 'deliveries')} worked on it; "
+        f"{plural(state.submit_attempts, 'BigCommerce create')} started",
     )
-    facts.add_row("NetSuite last modified", when(state.netsuite_last_modified, now))
-    facts.add_row("First seen", when(state.created_at, now))
-    facts.add_row("Last update", when(state.updated_at, now))
+    add_row(facts, "NetSuite last modified", when(state.netsuite_last_modified, now))
+    add_row(facts, "First seen", when(state.created_at, now))
+    add_row(facts, "Last update", when(state.updated_at, now))
     if state.submitted_at:
-        facts.add_row("Create started", when(state.submitted_at, now))
+        add_row(facts, "Create started", when(state.submitted_at, now))
     if state.synced_at:
-        facts.add_row("Synced", when(state.synced_at, now))
-    facts.add_row("NetSuite write-back", state.write_back or "-")
+        add_row(facts, "Synced", when(state.synced_at, now))
+    add_row(facts, "NetSuite write-back", state.write_back or "-")
     if state.dry_run:
-        facts.add_row("Dry run", "yes: mapped and quoted only, nothing was created")
+        add_row(facts, "Dry run", "yes: mapped and quoted only, nothing was created")
 
     timeline = Table(title="Timeline", title_justify="left", box=box.SIMPLE_HEAD)
     timeline.add_column("When (UTC)", no_wrap=True)
     timeline.add_column("Status", no_wrap=True)
     timeline.add_column("What happened", overflow="fold")
     for entry in state.history:
-        timeline.add_row(f"{entry.at:%Y-%m-%d %H:%M:%S}", status_text(entry.status), entry.note)
+        add_row(timeline, f"{entry.at:%Y-%m-%d %H:%M:%S}", status_text(entry.status), entry.note)
     return Group(
         Panel(facts, title=Text(refund_title(state), style="bold"), title_align="left", box=box.ROUNDED),
         timeline,
@@ -277,24 +294,25 @@ def state_json(state: RefundState) -> dict[str, Any]:
 
 
 def candidates_view(reference: str, states: Sequence[RefundState]) -> RenderableType:
-    table = Table(
-        title=f"{len(states)} refunds carry document number {reference}: name one by its NetSuite id",
-        title_justify="left",
-    )
+    table = Table()
     table.add_column("NetSuite id", style="bold")
     table.add_column("Record")
     table.add_column("Order")
     table.add_column("Status")
     table.add_column("Last update (UTC)")
     for state in states:
-        table.add_row(
+        add_row(
+            table,
             state.netsuite_id,
             state.record_type,
             state.bigcommerce_order_id or "-",
             status_text(state.status),
             f"{state.updated_at:%Y-%m-%d %H:%M}",
         )
-    return table
+    return Group(
+        Text(f"{len(states)} refunds carry document number {reference}: name one by its NetSuite id."),
+        table,
+    )
 
 
 # -- failures -----------------------------------------------------------------------------------------------
@@ -318,7 +336,8 @@ def failures_view(target: Target, states: Sequence[RefundState], reason: Reason 
     table.add_column("Detail", ratio=3, overflow="fold")
     table.add_column("What to do", ratio=3, overflow="fold")
     for state in states:
-        table.add_row(
+        add_row(
+            table,
             state.document_number,
             state.netsuite_id,
             state.bigcommerce_order_id or "-",
@@ -365,7 +384,7 @@ def item_words(item: RefundItem, outcome: PreviewOutcome) -> tuple[str, str, str
     if item.item_type is RefundItemType.PRODUCT:
         line = next((line for line in outcome.preview.order.lines if line.id == item.item_id), None)
         what = f"{line.sku} {line.name}" if line else f"order line {item.item_id}"
-        amount = f"adjustment {item.adjustment}" if item.adjustment else ""
+        amount = f"adjustment {money(item.adjustment)}" if item.adjustment else ""
         return what, str(item.quantity or ""), amount
     names = {
         RefundItemType.SHIPPING: f"shipping (consignment to address {item.item_id})",
@@ -373,12 +392,12 @@ def item_words(item: RefundItem, outcome: PreviewOutcome) -> tuple[str, str, str
         RefundItemType.ORDER: "custom amount",
         RefundItemType.FEE: f"fee {item.item_id}",
     }
-    return names[item.item_type], "", str(item.amount or "")
+    return names[item.item_type], "", money(item.amount)
 
 
 def option_text(option: Sequence[PaymentOption]) -> str:
     return " + ".join(
-        f"{payment.provider_description or payment.provider_id} {payment.amount}"
+        f"{payment.provider_description or payment.provider_id} {money(payment.amount)}"
         + (" (offline)" if payment.offline else "")
         for payment in option
     )
@@ -394,10 +413,10 @@ def preview_view(target: Target, outcome: PreviewOutcome) -> RenderableType:
                 parts.append(Text(f"  {miss.kind} {miss.value}: {why.code} - {why.message}"))
         return Group(*parts)
     facts = fields_table()
-    facts.add_row("NetSuite total", money(refund.total, refund.currency))
-    facts.add_row("BigCommerce order", refund.bigcommerce_order_id or "-")
+    add_row(facts, "NetSuite total", money(refund.total, refund.currency))
+    add_row(facts, "BigCommerce order", refund.bigcommerce_order_id or "-")
     if outcome.state is not None:
-        facts.add_row("State now", status_text(outcome.state.status))
+        add_row(facts, "State now", status_text(outcome.state.status))
     parts.append(Panel(facts, title=Text(refund.label, style="bold"), title_align="left", box=box.ROUNDED))
 
     if outcome.already_done and outcome.state is not None:
@@ -427,25 +446,26 @@ def preview_view(target: Target, outcome: PreviewOutcome) -> RenderableType:
         items.add_column("Quantity", justify="right")
         items.add_column("Amount", justify="right")
         for item in preview.plan.items:
-            items.add_row(*item_words(item, outcome))
+            add_row(items, *item_words(item, outcome))
         allocations = Table(title="Where each NetSuite amount goes", title_justify="left")
         allocations.add_column("NetSuite")
         allocations.add_column("BigCommerce")
         allocations.add_column("Amount", justify="right")
         for allocation in preview.plan.allocations:
-            allocations.add_row(allocation.source, allocation.target, str(allocation.amount))
+            add_row(allocations, allocation.source, allocation.target, money(allocation.amount))
         quote = fields_table()
-        quote.add_row("Total", money(preview.quote.total_refund_amount, refund.currency))
-        quote.add_row("Tax", str(preview.quote.total_refund_tax_amount))
+        add_row(quote, "Total", money(preview.quote.total_refund_amount, refund.currency))
+        add_row(quote, "Tax", money(preview.quote.total_refund_tax_amount))
         if preview.quote.rounding:
-            quote.add_row("Rounding", str(preview.quote.rounding))
+            add_row(quote, "Rounding", money(preview.quote.rounding))
         if preview.quote.adjustment:
-            quote.add_row("Adjustment", str(preview.quote.adjustment))
-        quote.add_row(
+            add_row(quote, "Adjustment", money(preview.quote.adjustment))
+        add_row(
+            quote,
             "Methods offered",
             "\n".join(option_text(option) for option in preview.quote.refund_methods) or "-",
         )
-        quote.add_row("Would pay", preview.payments_text or "-")
+        add_row(quote, "Would pay", preview.payments_text or "-")
         parts += [
             items,
             allocations,
@@ -469,9 +489,9 @@ def preview_view(target: Target, outcome: PreviewOutcome) -> RenderableType:
 
 def verdict(headline: str, detail: str, reason: Reason) -> RenderableType:
     body = fields_table()
-    body.add_row("Detail", detail)
-    body.add_row("Meaning", reason.meaning)
-    body.add_row("What to do", Text(reason.action, style="yellow"))
+    add_row(body, "Detail", detail)
+    add_row(body, "Meaning", reason.meaning)
+    add_row(body, "What to do", Text(reason.action, style="yellow"))
     return Panel(body, title=Text(headline, style="bold red"), title_align="left", box=box.ROUNDED)
 
 
@@ -510,7 +530,7 @@ def sync_report_view(target: Target, report: Mapping[str, Any]) -> RenderableTyp
         table.add_column("Refund")
         table.add_column("BigCommerce order")
         for entry in enqueued:
-            table.add_row(entry.get("refund", ""), entry.get("bigcommerce_order", "-"))
+            add_row(table, entry.get("refund", ""), entry.get("bigcommerce_order", "-"))
         parts.append(table)
     for entry in report.get("not_sent", []):
         parts.append(Text(f"Not sent: {entry.get('refund', '')}: {entry.get('why', '')}", style="yellow"))
@@ -537,7 +557,7 @@ def outcomes_view(
         if state is None or netsuite_id not in finished:
             now = state.status.value if state else "not processed yet"
             waiting = Text("WAITING", style="magenta")
-            table.add_row(entry.get("refund", ""), waiting, f"timed out; now {now}", "")
+            add_row(table, entry.get("refund", ""), waiting, f"timed out; now {now}", "")
             continue
         if state.status is SyncStatus.SYNCED:
             result = (
@@ -547,8 +567,8 @@ def outcomes_view(
             )
         else:
             result = f"{state.reason_code or ''}: {state.reason_detail or ''}".strip(": ")
-        action = action_for(state.reason_code)
-        table.add_row(entry.get("refund", ""), status_text(state.status), result, action)
+        action = action_for(state.reason_code) if state.status is not SyncStatus.SYNCED else ""
+        add_row(table, entry.get("refund", ""), status_text(state.status), result, action)
     return table
 
 
@@ -592,7 +612,7 @@ def redrive_view(
         table.add_column("What to do", overflow="fold")
         for reason, number in reasons.most_common():
             which = [letter.refund for letter in letters if letter.reason == reason]
-            table.add_row(reason, str(number), "\n".join(which), action_for(reason))
+            add_row(table, reason, str(number), "\n".join(which), action_for(reason))
         parts.append(table)
     for task in tasks:
         started = f" started {task.started_at:%Y-%m-%d %H:%M} UTC" if task.started_at else ""
@@ -622,11 +642,12 @@ def redrive_result_view(result: RedriveResult) -> RenderableType:
             "for the queues.",
             style="bold green",
         )
+    now = ", ".join(f"{number} {status.value}" for status, number in result.outcomes.items()) or "-"
     return Text(
-        f"Moved {result.moved} message(s) back to the refund queue; the consumer took them: "
-        f"{result.synced} done, {result.dead_lettered_again} back in the dead-letter queue "
-        "with their reason.",
-        style="bold green" if not result.dead_lettered_again else "bold yellow",
+        f"Moved {result.moved} message(s) back to the refund queue and ran the consumer on them. Those "
+        f"refunds are now: {now}. The dead-letter queue holds {result.dead_letter_depth} message(s): "
+        "`refund-sync failures` says why.",
+        style="bold yellow" if result.dead_letter_depth else "bold green",
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from refund_sync.adapters.state_store import StateStore
 from refund_sync_sandbox.aws import REGION
 from refund_sync_sandbox.demo import logs_to
+from refund_sync_sandbox.netsuite import SandboxCredentials
 from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, scenarios, seed
 
@@ -112,10 +113,16 @@ def serve(
     stop: threading.Event | None = None,
     ready: Callable[[Sandbox], None] | None = None,
     out: TextIO = sys.stdout,
+    aws_endpoint: str | None = None,
+    credentials: SandboxCredentials | None = None,
 ) -> None:
-    """Run the sandbox until `stop` is set (or Ctrl-C); the outputs file exists exactly while it runs."""
+    """Run the sandbox until `stop` is set (or Ctrl-C); the outputs file exists exactly while it runs.
+
+    `aws_endpoint` and `credentials`: a running moto server and NetSuite keys to reuse, as tests do."""
     stop = stop or threading.Event()
-    with running_sandbox(settings=DEMO_SETTINGS) as sandbox:
+    with running_sandbox(
+        settings=DEMO_SETTINGS, aws_endpoint=aws_endpoint, credentials=credentials
+    ) as sandbox:
         seeded: list[str] = []
         if demo:
             by_id = seed(sandbox.account, sandbox.store.seed, scenarios())

@@ -22,6 +22,7 @@ from refund_sync import observability
 from refund_sync.config import Settings
 from refund_sync.domain.reasons import Outcome, Reason
 from refund_sync.observability import Metric, count, count_by, metrics
+from refund_sync_cli.target import StackOutputs
 from refund_sync_sandbox.aws import load_template
 
 TEMPLATE = load_template()
@@ -498,6 +499,11 @@ def test_the_outputs_name_every_resource_an_operator_looks_for(kind: str) -> Non
             name in names_referenced(value) or (own_name is not None and own_name in walk(value))
             for value in outputs
         ), f"no output names {name}"
+
+
+def test_the_outputs_carry_every_key_the_operator_cli_reads() -> None:
+    wanted = {field.alias for field in StackOutputs.model_fields.values()}
+    assert wanted <= set(TEMPLATE["Outputs"])
 
 
 def test_every_parameter_is_used() -> None:

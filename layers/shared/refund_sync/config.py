@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import AwareDatetime, Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     loop_guard_external_id_pattern: str = Field(default=r"^(bc|bigcommerce)[-_:]?refund", min_length=0)
 
     # Poller
+    first_sync_from: AwareDatetime | None = Field(
+        default=None,
+        description="Go-live: the first sweep reads only refunds modified from then on (empty: all of them)",
+    )
     poller_lookback_seconds: int = Field(
         default=300, ge=0, description="Overlap between sweeps, for clock skew"
     )
@@ -123,6 +127,17 @@ class Settings(BaseSettings):
     uncertain_create_grace_seconds: int = Field(
         default=120, ge=0, description="How long an unanswered create may still commit at BigCommerce"
     )
+
+    @field_validator("first_sync_from", mode="before")
+    @classmethod
+    def _date_means_midnight_utc(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if len(value) == 10:  # 2026-11-01
+                return f"{value}T00:00:00Z"
+        return value
 
     @field_validator("custom_amount_items", "shipping_items", "handling_items", mode="before")
     @classmethod

@@ -39,7 +39,8 @@ from refund_sync.domain.money import ZERO, Money, to_cents, total
 from refund_sync.observability import Metric, count, logger
 
 JSON = dict[str, Any]
-USER_AGENT = "refund-sync/0.1 (+https://github.com/refund-sync)"
+USER_AGENT = "refund-sync/0.1"
+SECRET_MAX_AGE_SECONDS = 300
 
 
 class BigCommerceError(Exception):
@@ -363,7 +364,7 @@ class BigCommerceClient:
     def __init__(
         self,
         base_url: str,
-        access_token: str,
+        access_token: str | Callable[[], str],
         *,
         timeout_seconds: float = 30.0,
         quota_reserve: int = 10,
@@ -377,10 +378,12 @@ class BigCommerceClient:
         self.max_attempts = max_attempts
         self._sleep = sleep
         self.rate_limiter = RateLimiter(quota_reserve, clock=clock, sleep=sleep)
+        # A callable is asked on every request (cheaply: it reads a cache), so a rotated token is picked
+        # up without restarting the function.
+        self._token = access_token if callable(access_token) else (lambda: access_token)
         self.session = session or requests.Session()
         self.session.headers.update(
             {
-                "X-Auth-Token": access_token,
                 "Accept": "application/json",
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
@@ -472,7 +475,12 @@ class BigCommerceClient:
         self.rate_limiter.wait_turn()
         count(Metric.BIGCOMMERCE_CALLS)
         response = self.session.request(
-            method, self.base_url + path, params=params, data=data, timeout=self.timeout
+            method,
+            self.base_url + path,
+            params=params,
+            data=data,
+            headers={"X-Auth-Token": self._token()},
+            timeout=self.timeout,
         )
         self.rate_limiter.observe(response.headers)
         if response.status_code >= 400:
@@ -529,16 +537,20 @@ class BigCommerceCredentials(BaseModel):
     access_token: SecretStr = Field(min_length=1)
 
 
-def bigcommerce_client_from_settings(settings: Settings) -> BigCommerceClient:
-    raw = parameters.get_secret(settings.bigcommerce_secret_name, transform="json", max_age=300)
+def read_access_token(secret_name: str) -> str:
+    """The token from Secrets Manager, cached five minutes by Powertools Parameters."""
+    raw = parameters.get_secret(secret_name, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     try:
-        credentials = BigCommerceCredentials.model_validate(raw)
+        return BigCommerceCredentials.model_validate(raw).access_token.get_secret_value()
     except ValidationError:
-        name = settings.bigcommerce_secret_name
-        raise ValueError(f"secret {name!r} must be JSON with a non-empty access_token") from None
+        raise ValueError(f"secret {secret_name!r} must be JSON with a non-empty access_token") from None
+
+
+def bigcommerce_client_from_settings(settings: Settings) -> BigCommerceClient:
+    read_access_token(settings.bigcommerce_secret_name)  # fail now, clearly, if the secret is unusable
     return BigCommerceClient(
         settings.bigcommerce_base_url,
-        credentials.access_token.get_secret_value(),
+        lambda: read_access_token(settings.bigcommerce_secret_name),
         timeout_seconds=settings.bigcommerce_timeout_seconds,
         quota_reserve=settings.bigcommerce_quota_reserve,
     )

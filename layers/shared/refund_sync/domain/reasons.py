@@ -29,13 +29,16 @@ class Reason(Enum):
         "The NetSuite refund carries no BigCommerce order id.",
         "Check that the order was synced from BigCommerce into NetSuite, that the refund was created from "
         "the billed record (invoice or cash sale) of that sales order, and that the RESTlet's order-id field "
-        "parameter names the field your connector fills. Fix it in NetSuite; the next poll picks it up.",
+        "parameter names the field your connector fills. Fix it in NetSuite, then run `refund-sync sync "
+        "<document number>` (or redrive): a fix on the sales order leaves the refund unchanged, so no poll "
+        "resends it.",
     )
     ORDER_NOT_FOUND = ReasonInfo(
         Outcome.FAILED,
         "BigCommerce has no order with that id.",
         "Check the order id on the NetSuite sales order against BigCommerce (the order may belong to another "
-        "store, or the field may hold a different number). Correct it in NetSuite; the next poll retries.",
+        "store, or the field may hold a different number). Correct it in NetSuite, then `refund-sync sync "
+        "<document number>` (or redrive).",
     )
     CURRENCY_MISMATCH = ReasonInfo(
         Outcome.FAILED,
@@ -78,7 +81,8 @@ class Reason(Enum):
     PARTIAL_LINE_HELD = ReasonInfo(
         Outcome.HELD,
         "A line is refunded for less than its full price and the partial-line rule is 'hold'.",
-        "Refund it by hand in BigCommerce and mark it synced, or change PartialLineRule and redrive.",
+        "Decide the amount: refund it by hand in BigCommerce (the item keeps its HELD record here), or "
+        "change PartialLineRule and redrive.",
     )
     DISCOUNT_HELD = ReasonInfo(
         Outcome.HELD,

@@ -26,7 +26,7 @@ from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import FINAL_STATUSES, RefundState
+from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
 from refund_sync.observability import Metric, count, logger
 from refund_sync.services.refund_state import RefundLedger
 
@@ -92,12 +92,15 @@ def imported_from_bigcommerce(refund: NetSuiteRefund, external_id_pattern: re.Pa
     return None
 
 
-def worth_sending(refund: NetSuiteRefund, state: RefundState | None) -> bool:
-    """Never after a sync; otherwise only if NetSuite changed the refund since it was last worked on."""
+def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run: bool) -> bool:
+    """Never after a sync; otherwise only if NetSuite changed the refund since it was last worked on,
+    or if it was only dry-run and dry-run mode has since been switched off (it is due for real now)."""
     if state is None:
         return True
     if state.status in FINAL_STATUSES:
         return False
+    if state.status is SyncStatus.DRY_RUN and not dry_run:
+        return True
     return refund.last_modified > state.netsuite_last_modified
 
 
@@ -139,6 +142,9 @@ class RefundPoller:
 
         report = PollReport()
         checkpoint = self.store.get_checkpoint()
+        if checkpoint.version == 0 and checkpoint.modified_since is None:
+            # The very first run: start at go-live rather than at the beginning of NetSuite's history.
+            checkpoint = checkpoint.model_copy(update={"modified_since": self.settings.first_sync_from})
         checkpoint = checkpoint.sweep_start(self.clock())
         try:
             checkpoint = self.store.save_checkpoint(checkpoint)
@@ -254,7 +260,7 @@ class RefundPoller:
                 report.skipped_loop_guard += 1
                 self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
                 count(Metric.REFUNDS_SKIPPED_LOOP_GUARD)
-            elif worth_sending(refund, states.get(refund.id)):
+            elif worth_sending(refund, states.get(refund.id), dry_run=self.settings.dry_run):
                 messages.append(self._message(refund, sent_by))
             else:
                 report.skipped_synced += 1

@@ -47,7 +47,7 @@ from refund_sync.config import NetSuiteAuthMethod, Settings
 from refund_sync.observability import Metric, count, logger
 
 SECRET_MAX_AGE_SECONDS = 300
-M2M_SCOPE = "restlets,rest_webservices"
+M2M_SCOPE = "restlets"  # only RESTlets are called; a scope the integration record lacks is refused
 ASSERTION_LIFETIME_SECONDS = 300  # the JWT only buys the token; NetSuite allows up to 3600
 TOKEN_REFRESH_MARGIN_SECONDS = 300
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
