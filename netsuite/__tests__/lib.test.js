@@ -242,6 +242,17 @@ describe('request validation', () => {
         expect(lib.validatePageRequest({ action: 'page' }, CONFIG)).toEqual({ searchId: 'customsearch_rs_refunds', afterId: '0', modifiedSince: null, pageSize: 500 });
     });
 
+    it('takes an empty or blank searchId for the deployment\'s saved search, and needs one there', () => {
+        [{ searchId: '' }, { searchId: '  ' }].forEach((body) => {
+            expect(lib.validatePageRequest(body, CONFIG).searchId).toBe('customsearch_rs_refunds');
+            expect(lib.validateFindRequest({ ...body, ids: ['1'] }, CONFIG).searchId).toBe('customsearch_rs_refunds');
+        });
+        const unset = { ...CONFIG, savedSearchId: null };
+        expect(thrownBy(() => lib.validatePageRequest({}, unset))).toMatchObject({ code: 'CONFIGURATION_ERROR', details: { parameter: 'custscript_rs_saved_search' } });
+        // a request with problems of its own hears about those first
+        expect(thrownBy(() => lib.validatePageRequest({ pageSize: 2 }, unset)).code).toBe('INVALID_REQUEST');
+    });
+
     it('lists every problem of a page request at once', () => {
         const thrown = thrownBy(() => lib.validatePageRequest({ searchId: 7, afterId: '12a', pageSize: 4, modifiedSince: '2024-04-15', extra: 1 }, CONFIG));
         expect(thrown.code).toBe('INVALID_REQUEST');
@@ -277,12 +288,16 @@ describe('request validation', () => {
     // The script's own validation and the shared schema must agree on what a valid request is.
     const requests = [
         ['PageRequest', { searchId: 'customsearch_rs_refunds' }, true],
+        ['PageRequest', {}, true],
+        ['PageRequest', { searchId: '' }, true],
+        ['PageRequest', { searchId: null }, false],
         ['PageRequest', { action: 'page', version: '1', searchId: 'x', afterId: '1042', modifiedSince: '2024-04-15T10:00:00+02:00', pageSize: 1000 }, true],
         ['PageRequest', { searchId: 'x', pageSize: 1001 }, false],
         ['PageRequest', { searchId: 'x', afterId: '-1' }, false],
         ['PageRequest', { searchId: 'x', modifiedSince: '2024-04-15T10:00:00' }, false],
         ['PageRequest', { searchId: 'x', cursor: 'abc' }, false],
         ['FindRequest', { action: 'find', searchId: 'x', ids: ['1'], tranIds: ['CM-1'], orderIds: ['1001'] }, true],
+        ['FindRequest', { action: 'find', ids: ['1'] }, true],
         ['FindRequest', { action: 'find', searchId: 'x', ids: ['CM-1'] }, false],
         ['FindRequest', { action: 'find', searchId: 'x', orderIds: Array.from({ length: 101 }, (unused, index) => String(index)) }, false],
         ['WriteBackRequest', { action: 'writeBack', id: '1', recordType: 'cashrefund', status: 'SYNCED', syncedAt: '2024-04-15T10:00:00Z' }, true],
@@ -320,7 +335,7 @@ describe('deployment configuration', () => {
 
     it('names every misconfigured parameter and where to fix it', () => {
         const thrown = thrownBy(() => lib.readConfig(reader({ custscript_rs_order_id_field: 'custbody fa order', custscript_rs_default_page_size: '2000' })));
-        expect(thrown.code).toBe('UNEXPECTED_ERROR');
+        expect(thrown.code).toBe('CONFIGURATION_ERROR');
         expect(thrown.message).toMatch(/BigCommerce order id field.*custscript_rs_order_id_field.*Default page size/);
         expect(thrown.message).toMatch(/Script Deployments/);
     });
@@ -349,7 +364,7 @@ describe('search filters', () => {
 
 describe('errors as the contract\'s ErrorResponse', () => {
     it.each([
-        [{ name: 'SSS_INVALID_SRCH_COL', message: 'invalid column custbody_nope' }, 'UNEXPECTED_ERROR', /deployment parameters/],
+        [{ name: 'SSS_INVALID_SRCH_COL', message: 'invalid column custbody_nope' }, 'CONFIGURATION_ERROR', /deployment parameters/],
         [{ name: 'INSUFFICIENT_PERMISSION', message: 'no access' }, 'UNEXPECTED_ERROR', /lacks a permission/],
         [{ name: 'SSS_USAGE_LIMIT_EXCEEDED', message: 'limit' }, 'USAGE_LIMIT', /usage limit/],
         [{ name: 'UNEXPECTED_ERROR', message: 'boom' }, 'UNEXPECTED_ERROR', /NetSuite raised UNEXPECTED_ERROR: boom/],

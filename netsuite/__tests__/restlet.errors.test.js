@@ -39,10 +39,10 @@ describe('INVALID_REQUEST', () => {
         expect(response.error.message).toMatch(message);
     });
 
-    it('when neither the request nor the deployment names a saved search', () => {
-        account.parameters.custscript_rs_saved_search = '';
-        const response = page({ searchId: '' });
-        expect(response.error).toMatchObject({ code: 'INVALID_REQUEST', details: { parameter: 'custscript_rs_saved_search' } });
+    it('for a searchId that is not a string (null included: empty means the deployment\'s, absent too)', () => {
+        const response = page({ searchId: null });
+        expect(response.error.code).toBe('INVALID_REQUEST');
+        expect(response.error.message).toMatch(/searchId: must be a string/);
     });
 });
 
@@ -66,21 +66,32 @@ it('USAGE_LIMIT when the call cannot even select a page', () => {
     expect(page().error.code).toBe('USAGE_LIMIT');
 });
 
-describe('UNEXPECTED_ERROR', () => {
+describe('CONFIGURATION_ERROR', () => {
+    it('when neither the request nor the deployment names a saved search', () => {
+        account.parameters.custscript_rs_saved_search = '';
+        [page({ searchId: '' }), post({ action: 'page' }), post({ action: 'find', ids: ['501'] })].forEach((response) => {
+            expect(response.error).toMatchObject({ code: 'CONFIGURATION_ERROR', details: { parameter: 'custscript_rs_saved_search' } });
+            expect(response.error.message).toMatch(/deployment parameter "Saved search" \(custscript_rs_saved_search\) is empty/);
+        });
+    });
+
     it('when a deployment parameter is not a field id', () => {
         account.parameters.custscript_rs_sku_field = 'Item SKU';
         const response = page();
-        expect(response.error.code).toBe('UNEXPECTED_ERROR');
+        expect(response.error.code).toBe('CONFIGURATION_ERROR');
         expect(response.error.message).toMatch(/"SKU item field" \(custscript_rs_sku_field\) = "Item SKU"/);
     });
 
     it('when a configured field does not exist in the account', () => {
         account.parameters.custscript_rs_loop_guard_field = 'custbody_not_here';
         const response = page();
-        expect(response.error.code).toBe('UNEXPECTED_ERROR');
+        expect(response.error.code).toBe('CONFIGURATION_ERROR');
         expect(response.error.details).toMatchObject({ netsuiteError: 'SSS_INVALID_SRCH_COL', parameters: { custscript_rs_loop_guard_field: 'custbody_not_here' } });
         expect(response.error.message).toMatch(/Check that every field named in the deployment parameters exists/);
     });
+});
+
+describe('UNEXPECTED_ERROR', () => {
 
     it('when NetSuite fails in a way the script does not know', () => {
         search.create.mockImplementationOnce(() => {

@@ -100,7 +100,7 @@ describe('find errors', () => {
     it('cannot look up orders when no order id field is configured', () => {
         account.parameters.custscript_rs_order_id_field = '';
         const response = find({ orderIds: ['1001'] });
-        expect(response.error.code).toBe('UNEXPECTED_ERROR');
+        expect(response.error.code).toBe('CONFIGURATION_ERROR');
         expect(response.error.message).toMatch(/custscript_rs_order_id_field/);
     });
 

@@ -48,6 +48,7 @@ RESTLET_PATH = "/app/site/hosting/restlet.nl"
 _DEFAULT_ACTIONS = {"POST": "page", "PUT": "writeBack"}
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 CONTROL_PREFIX = "/__sandbox"
+SAVED_SEARCH_PARAMETER = "custscript_rs_saved_search"
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -277,7 +278,8 @@ _REQUEST_MODELS: dict[str, type[RestletRequest]] = {
 
 
 def _parse_request(account: NetSuiteAccount, method: str, raw: str) -> RestletRequest:
-    """The script's request checks, in its order: JSON object, version, action for the method, fields."""
+    """The script's request checks, in its order: JSON object, version, action for the method, fields,
+    then the saved search (the request's, or the deployment's when it sends none)."""
     try:
         body = json.loads(raw)
     except ValueError as exc:
@@ -308,8 +310,6 @@ def _parse_request(account: NetSuiteAccount, method: str, raw: str) -> RestletRe
             f"got {json.dumps(body.get('action'))}.",
             {"method": method, "action": body.get("action")},
         )
-    if action != "writeBack" and not str(body.get("searchId") or "").strip():
-        body["searchId"] = account.default_search_id  # the deployment's "Saved search" parameter
     problems: list[dict[str, str]] = []
     parsed: RestletRequest | None = None
     try:
@@ -323,6 +323,18 @@ def _parse_request(account: NetSuiteAccount, method: str, raw: str) -> RestletRe
         raise RestletError(
             "INVALID_REQUEST", f"The {action} request is not valid: {summary}.", {"problems": problems}
         )
+    if isinstance(parsed, PageRequest | FindRequest):
+        # An empty searchId means the deployment's "Saved search" parameter, which may be empty too.
+        search_id = parsed.search_id.strip() or account.default_search_id
+        if not search_id:
+            raise RestletError(
+                "CONFIGURATION_ERROR",
+                'No saved search to use: the request sends no "searchId" and the deployment parameter '
+                f'"Saved search" ({SAVED_SEARCH_PARAMETER}) is empty. Set it on the script deployment '
+                '(Customization > Scripting > Script Deployments), or send "searchId".',
+                {"parameter": SAVED_SEARCH_PARAMETER},
+            )
+        parsed = parsed.model_copy(update={"search_id": search_id})
     return parsed
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from refund_sync.adapters.refund_queue import RefundMessage
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState
+from refund_sync.services.refund_state import RefundLedger
 from refund_sync_sandbox.netsuite import CallRecord
 from refund_sync_sandbox.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,14 @@ class Queued:
         return self.message.refund.id
 
 
-def _receive_all(sandbox: Sandbox, *, delete: bool) -> list[Queued]:
+def peek_queue(sandbox: Sandbox) -> list[Queued]:
+    """Every message in the refund queue, left in place (received, then made visible again).
+
+    FIFO: while one message of a group is in flight, SQS holds back the group's later ones, so this
+    sees them only if they come in the same receive (up to ten at a time): enough for these stories."""
     sqs = sandbox.aws.sqs()
     url = sandbox.aws.refund_queue_url
-    received: list[dict[str, Any]] = []
+    received: list[MessageTypeDef] = []
     while batch := sqs.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=10,
@@ -39,20 +49,14 @@ def _receive_all(sandbox: Sandbox, *, delete: bool) -> list[Queued]:
         VisibilityTimeout=60,
     ).get("Messages", []):
         received += batch
-        if delete:
-            sqs.delete_message_batch(
-                QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
-    if not delete:  # leave them where they were, visible again
-        for start in range(0, len(received), 10):
-            sqs.change_message_visibility_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(received[start : start + 10])
-                ],
-            )
+    for start in range(0, len(received), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(received[start : start + 10])
+            ],
+        )
     return [
         Queued(
             message=RefundMessage.model_validate_json(m["Body"]),
@@ -63,16 +67,6 @@ def _receive_all(sandbox: Sandbox, *, delete: bool) -> list[Queued]:
     ]
 
 
-def peek_queue(sandbox: Sandbox) -> list[Queued]:
-    """Every message in the refund queue, left in place."""
-    return _receive_all(sandbox, delete=False)
-
-
-def take_queue(sandbox: Sandbox) -> list[Queued]:
-    """Every message in the refund queue, removed from it (as a consumer that handled them would)."""
-    return _receive_all(sandbox, delete=True)
-
-
 def checkpoint(sandbox: Sandbox) -> Checkpoint:
     with sandbox.active():
         return StateStore(sandbox.aws.table_name).get_checkpoint()
@@ -81,6 +75,35 @@ def checkpoint(sandbox: Sandbox) -> Checkpoint:
 def refund_state(sandbox: Sandbox, netsuite_id: str) -> RefundState | None:
     with sandbox.active():
         return StateStore(sandbox.aws.table_name).get(netsuite_id)
+
+
+def this_minute() -> datetime:
+    """NetSuite stamps lastModified to the minute."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def record_synced(sandbox: Sandbox, refund: NetSuiteRefund, bigcommerce_refund_id: int) -> RefundState:
+    """What the consumer leaves behind once BigCommerce created the refund (through the ledger's steps)."""
+    with sandbox.active():
+        ledger = RefundLedger(StateStore(sandbox.aws.table_name))
+        submitting = ledger.submitting(None, refund, items=(), quoted=refund.total, payments=[])
+        return ledger.synced(
+            submitting,
+            refund,
+            refund_id=bigcommerce_refund_id,
+            refunded=refund.total,
+            payments=(),
+            order_status=None,
+            note=f"refund {bigcommerce_refund_id} created",
+        )
+
+
+def record_failed(sandbox: Sandbox, refund: NetSuiteRefund) -> RefundState:
+    """What the consumer leaves behind when a refund cannot succeed as it stands (here: no such order)."""
+    with sandbox.active():
+        ledger = RefundLedger(StateStore(sandbox.aws.table_name))
+        detail = f"BigCommerce has no order {refund.bigcommerce_order_id}"
+        return ledger.problem(None, refund, Reason.ORDER_NOT_FOUND, detail)
 
 
 def page_calls(sandbox: Sandbox) -> list[CallRecord]:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from refund_sync.adapters.netsuite.client import NetSuiteClient, netsuite_client_from_settings
 from refund_sync.adapters.refund_queue import RefundMessage, RefundQueues
@@ -49,6 +49,14 @@ class OnDemandSync(BaseModel):
     netsuite_ids: list[str] = Field(default_factory=list, max_length=100)
     document_numbers: list[str] = Field(default_factory=list, max_length=100)
     bigcommerce_order_ids: list[str] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _names_a_refund(self) -> Self:
+        if not (self.netsuite_ids or self.document_numbers or self.bigcommerce_order_ids):
+            raise ValueError(
+                "name at least one refund: netsuite_ids, document_numbers or bigcommerce_order_ids"
+            )
+        return self
 
 
 class PollerEvent(RootModel[Annotated[ScheduledPoll | OnDemandSync, Field(discriminator="action")]]):
@@ -90,6 +98,11 @@ def imported_from_bigcommerce(refund: NetSuiteRefund, external_id_pattern: re.Pa
     if origin.external_id and external_id_pattern.search(origin.external_id):
         return f"its external id {origin.external_id!r} marks it as imported from BigCommerce"
     return None
+
+
+def identity(refund: NetSuiteRefund) -> dict[str, str]:
+    """How a report names a refund: for people (label) and for scripts (ids)."""
+    return {"refund": refund.label, "netsuite_id": refund.id, "document_number": refund.tran_id}
 
 
 def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run: bool) -> bool:
@@ -171,9 +184,10 @@ class RefundPoller:
             )
             report.pages += 1
             report.seen += len(page.refunds)
-            report.enqueued += self._enqueue(page.refunds, "schedule", report)
+            enqueued = self._enqueue(page.refunds, "schedule", report)
+            report.enqueued += enqueued
             # Only now, with the page safely in the queue, may the checkpoint move past it.
-            checkpoint = checkpoint.page_done(page.paging.last_id or checkpoint.after_id, len(page.refunds))
+            checkpoint = checkpoint.page_done(page.paging.last_id or checkpoint.after_id, enqueued)
             if not page.paging.has_more:
                 checkpoint = checkpoint.sweep_done(
                     timedelta(seconds=self.settings.poller_lookback_seconds), self.clock()
@@ -218,11 +232,11 @@ class RefundPoller:
             why = imported_from_bigcommerce(refund, self.loop_guard)
             if why:
                 self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
-                report.not_sent.append({"refund": refund.label, "why": f"imported from BigCommerce: {why}"})
+                report.not_sent.append({**identity(refund), "why": f"imported from BigCommerce: {why}"})
             elif state is not None and state.status in FINAL_STATUSES:
                 report.not_sent.append(
                     {
-                        "refund": refund.label,
+                        **identity(refund),
                         "why": f"already {state.status.value} (BigCommerce refund "
                         f"{state.bigcommerce_refund_id}); never refunded twice",
                     }
@@ -231,13 +245,14 @@ class RefundPoller:
                 to_send.append(refund)
         self.queues.enqueue([self._message(refund, "on_demand") for refund in to_send])
         report.enqueued = [
-            {"refund": refund.label, "bigcommerce_order": refund.bigcommerce_order_id or "-"}
+            {**identity(refund), "bigcommerce_order": refund.bigcommerce_order_id or "-"}
             for refund in to_send
         ]
         report.not_found = [
             {
                 "query": f"{miss.kind} {miss.value}",
-                "reasons": [f"{r.code}: {r.message}" for r in miss.reasons],
+                "reasons": [f"{reason.code}: {reason.message}" for reason in miss.reasons],
+                "codes": [reason.code for reason in miss.reasons],  # for scripts: no parsing of the text
             }
             for miss in found.not_found
         ]

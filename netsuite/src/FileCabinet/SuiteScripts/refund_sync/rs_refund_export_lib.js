@@ -319,11 +319,14 @@ define([], () => {
         return requested || (config && config.savedSearchId) || null;
     }
 
+    /** An empty searchId means the deployment's saved search, so a deployment without one is misconfigured. */
     function requireSearchId(searchId) {
         if (!searchId) {
             fail(
-                'INVALID_REQUEST',
-                `No saved search given: send "searchId", or set the deployment parameter "${PARAMETER_LABELS.savedSearch}" (${PARAMETERS.savedSearch}).`,
+                'CONFIGURATION_ERROR',
+                `No saved search to use: the request sends no "searchId" and the deployment parameter "${PARAMETER_LABELS.savedSearch}" ` +
+                    `(${PARAMETERS.savedSearch}) is empty. Set it on the script deployment (Customization > Scripting > Script Deployments), ` +
+                    'or send "searchId".',
                 { parameter: PARAMETERS.savedSearch }
             );
         }
@@ -447,7 +450,7 @@ define([], () => {
         if (problems.length) {
             const listed = problems.map((entry) => `"${entry.label}" (${entry.parameter}) = ${JSON.stringify(entry.value)}`).join('; ');
             fail(
-                'UNEXPECTED_ERROR',
+                'CONFIGURATION_ERROR',
                 `The RESTlet deployment is misconfigured: ${listed}. Field parameters take a field id such as ` +
                     `custbody_fa_channel_order; the page size is a whole number from ${MIN_PAGE_SIZE} to ${MAX_PAGE_SIZE}. ` +
                     'Fix them on the script deployment (Customization > Scripting > Script Deployments).',
@@ -925,9 +928,10 @@ define([], () => {
             return errorResponse('USAGE_LIMIT', `NetSuite stopped the script at its usage limit: ${message} Ask for fewer values per call.`, details);
         }
         if (SEARCH_DEFINITION_ERRORS.test(name)) {
+            // A field named in the deployment parameters that this account does not have.
             details.parameters = describeConfig(config);
             return errorResponse(
-                'UNEXPECTED_ERROR',
+                'CONFIGURATION_ERROR',
                 `NetSuite rejected a search field or filter (${name}: ${message}). Check that every field named in the deployment ` +
                     'parameters exists in this account and is available to searches.',
                 details

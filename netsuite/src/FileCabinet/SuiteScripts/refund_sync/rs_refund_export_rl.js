@@ -308,7 +308,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
         const field = config.orderIdField;
         if (!field) {
             throw new lib.RefundSyncError(
-                'UNEXPECTED_ERROR',
+                'CONFIGURATION_ERROR',
                 `No BigCommerce order id field is configured, so orders cannot be looked up. Set the deployment parameter ${lib.PARAMETERS.orderIdField}.`,
                 { parameter: lib.PARAMETERS.orderIdField }
             );
