@@ -23,17 +23,9 @@ if TYPE_CHECKING:
     from refund_sync_sandbox.lambda_runtime import DrainReport, Handler
 
 
-@contextlib.contextmanager
-def function_logs(target: Target) -> Iterator[None]:
+def function_logs(target: Target) -> contextlib.AbstractContextManager[None]:
     """The functions' JSON logs and metrics go to a file beside the outputs file, not to the CLI's output."""
-    target.log_file.parent.mkdir(parents=True, exist_ok=True)
-    with target.log_file.open("a", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
-        handler = logger.registered_handler
-        previous = handler.setStream(stream)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            handler.setStream(previous)  # type: ignore[attr-defined]
+    return _runtime().function_logs_to(target.log_file, append=True)
 
 
 @contextlib.contextmanager
@@ -65,6 +57,7 @@ class _Runtime:
     consumer: Handler
     poller_timeout_seconds: int
     consumer_timeout_seconds: int
+    function_logs_to: Callable[..., AbstractContextManager[None]]
 
 
 @cache
@@ -83,6 +76,7 @@ def _runtime() -> _Runtime:
         consumer=consumer,
         poller_timeout_seconds=sandbox.POLLER_TIMEOUT_SECONDS,
         consumer_timeout_seconds=sandbox.CONSUMER_TIMEOUT_SECONDS,
+        function_logs_to=lambda_runtime.function_logs_to,
     )
 
 

@@ -22,12 +22,14 @@ from refund_sync.adapters.bigcommerce import BigCommerceClient, BigCommerceCrede
 from refund_sync.adapters.netsuite.auth import build_auth, parse_credentials
 from refund_sync.adapters.netsuite.client import NetSuiteClient
 from refund_sync.adapters.netsuite.contract import NotFound
-from refund_sync.adapters.refund_queue import RefundMessage
+from refund_sync.adapters.refund_queue import DeadLetter, RefundMessage, peek_dead_letters
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.config import Settings
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason, RefundProblem
+
+__all__ = ["DeadLetter", "peek_dead_letters"]  # re-exported for the views and main
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync.services.poll_refunds import imported_from_bigcommerce
 from refund_sync.services.refund_state import RefundLedger
@@ -133,55 +135,11 @@ def read_failures(
 
 
 # -- dead letters and redrive ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeadLetter:
-    refund: str  # how a person names it
-    netsuite_id: str | None
-    reason: str
-    detail: str
-
-
 def refund_in(body: str) -> NetSuiteRefund | None:
     try:
         return RefundMessage.model_validate_json(body).refund
     except ValidationError:
         return None
-
-
-def _dead_letter(message: dict[str, Any]) -> DeadLetter:
-    attributes = message.get("MessageAttributes", {})
-    refund = refund_in(message["Body"])
-    return DeadLetter(
-        refund=refund.label if refund else "(unreadable message)",
-        netsuite_id=refund.id if refund else None,
-        reason=attributes.get("FailureReason", {}).get("StringValue", "") or "(no reason recorded)",
-        detail=attributes.get("FailureDetail", {}).get("StringValue", ""),
-    )
-
-
-def peek_dead_letters(sqs: SQSClient, queue_url: str, limit: int) -> list[DeadLetter]:
-    """Read up to `limit` dead-lettered messages and make them visible again at once (nothing is deleted)."""
-    messages: list[Any] = []
-    while len(messages) < limit:
-        batch = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(10, limit - len(messages)),
-            MessageAttributeNames=["All"],
-            VisibilityTimeout=30,
-        ).get("Messages", [])
-        if not batch:
-            break
-        messages += batch
-    for start in range(0, len(messages), 10):
-        chunk = messages[start : start + 10]
-        sqs.change_message_visibility_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
-                for index, message in enumerate(chunk)
-            ],
-        )
-    return [_dead_letter(message) for message in messages]
 
 
 def reasons_waiting(letters: Iterable[DeadLetter]) -> Counter[str]:

@@ -91,12 +91,7 @@ def when(instant: datetime | None, now: datetime) -> str:
 
 
 def order_status_text(status: int | None) -> str:
-    if status is None:
-        return "-"
-    try:
-        return f"{OrderStatus(status).name.replace('_', ' ').capitalize()} ({status})"
-    except ValueError:
-        return str(status)
+    return OrderStatus.describe(status)
 
 
 def reason_of(code: str | None) -> Reason | None:

@@ -13,7 +13,6 @@ import contextlib
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -24,35 +23,13 @@ from refund_sync.adapters.state_store import StateStore
 from refund_sync.domain.bigcommerce import OrderStatus
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
-from refund_sync.observability import logger
+from refund_sync_sandbox.lambda_runtime import function_logs_to
 from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, Scenario, scenarios, seed
 
 LOG_FILE = Path(".sandbox/demo-logs.jsonl")
 # Bound to the real stdout now: while the handlers run, sys.stdout points at the log file.
 console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 170)
-
-
-@contextlib.contextmanager
-def logs_to(path: Path) -> Iterator[None]:
-    """The functions' JSON logs and metrics go to a file, so the terminal shows the story."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
-        handler = logger.registered_handler
-        previous = handler.setStream(stream)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            handler.setStream(previous)  # type: ignore[attr-defined]
-
-
-def status_name(status: int | None) -> str:
-    if status is None:
-        return "-"
-    try:
-        return f"{OrderStatus(status).name.replace('_', ' ').capitalize()} ({status})"
-    except ValueError:
-        return str(status)
 
 
 def refunded_text(state: RefundState, sandbox: Sandbox) -> str:
@@ -108,7 +85,7 @@ def reasons_table(by_id: dict[str, Scenario], states: dict[str, RefundState], sa
 def outcome_table(
     title: str, sandbox: Sandbox, by_id: dict[str, Scenario], states: dict[str, RefundState]
 ) -> Table:
-    dead = {letter["body"]["refund"]["id"] for letter in sandbox.dead_letters()}
+    dead = {letter.netsuite_id for letter in sandbox.dead_letters() if letter.netsuite_id}
     table = Table(title=title, title_justify="left")
     table.add_column("NetSuite", style="bold", no_wrap=True)
     table.add_column("Kind")
@@ -129,7 +106,7 @@ def outcome_table(
             refunded_text(state, sandbox) if state and state.status is SyncStatus.SYNCED else "-",
             f"{amount} {refund.currency}" if amount is not None else f"[dim]({refund.total})[/dim]",
             state.refund_method if state and state.status is SyncStatus.SYNCED else "-",
-            status_name(state.order_status_after if state else None),
+            OrderStatus.describe(state.order_status_after if state else None),
             result_text(state, dead),
         )
     return table
@@ -195,7 +172,7 @@ def main() -> int:
         "Sandbox: NetSuite simulator (RESTlet, OAuth 2.0 M2M), BigCommerce simulator, "
         f"AWS on moto in server mode. Function logs: {LOG_FILE}\n"
     )
-    with running_sandbox(settings=DEMO_SETTINGS) as sandbox, logs_to(LOG_FILE):
+    with running_sandbox(settings=DEMO_SETTINGS) as sandbox, function_logs_to(LOG_FILE):
         by_id = seed(sandbox.account, sandbox.store.seed, chosen)
         ids = list(by_id)
 
@@ -254,7 +231,7 @@ def main() -> int:
             f"{states[unsettled].status.value}; the others went back with the same reasons."
         )
         problems += check(by_id, states, {unsettled: "SYNCED"})
-        left = Counter(letter["reason"] for letter in sandbox.dead_letters())
+        left = Counter(letter.reason for letter in sandbox.dead_letters())
 
     console.print(f"\nDead-letter queue now: {dict(left)}")
     calls = sorted(per_order.values())

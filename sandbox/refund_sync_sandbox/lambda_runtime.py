@@ -7,15 +7,33 @@ failures for redelivery (and, after maxReceiveCount, the dead-letter queue) — 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
+from refund_sync.observability import logger
+
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@contextlib.contextmanager
+def function_logs_to(path: Path, *, append: bool = False) -> Iterator[None]:
+    """The functions' JSON logs and EMF metrics go to a file (as CloudWatch would take them), so a
+    terminal shows the story instead. Metrics print to stdout; the logger holds its own stream."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a" if append else "w", encoding="utf-8") as stream, contextlib.redirect_stdout(stream):
+        handler = logger.registered_handler
+        previous = handler.setStream(stream)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 @dataclass

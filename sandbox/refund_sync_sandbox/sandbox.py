@@ -9,7 +9,6 @@ handlers wired to them exactly as Lambda would run them (environment variables, 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from refund_consumer.handler import lambda_handler as consumer_handler
 from refund_poller.handler import lambda_handler as poller_handler
+from refund_sync.adapters.refund_queue import DeadLetter, peek_dead_letters
 from refund_sync.config import NetSuiteAuthMethod, get_settings
 from refund_sync.services.consume_refunds import refund_consumer
 from refund_sync.services.poll_refunds import refund_poller
@@ -144,36 +144,9 @@ class Sandbox:
                 moved += 1
         return moved
 
-    def dead_letters(self) -> list[dict[str, Any]]:
-        """The dead-letter queue's messages with their reason, left in place (read, then made visible)."""
-        sqs = self.aws.sqs()
-        url = self.aws.dead_letter_queue_url
-        messages: list[Any] = []
-        while batch := sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=30
-        ).get("Messages", []):
-            messages += batch
-        for start in range(0, len(messages), 10):
-            chunk = messages[start : start + 10]
-            sqs.change_message_visibility_batch(
-                QueueUrl=url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for i, m in enumerate(chunk)
-                ],
-            )
-        return [
-            {
-                "body": json.loads(message["Body"]),
-                "reason": message.get("MessageAttributes", {})
-                .get("FailureReason", {})
-                .get("StringValue", ""),
-                "detail": message.get("MessageAttributes", {})
-                .get("FailureDetail", {})
-                .get("StringValue", ""),
-            }
-            for message in messages
-        ]
+    def dead_letters(self) -> list[DeadLetter]:
+        """The dead-letter queue's messages with their reason, left in place."""
+        return peek_dead_letters(self.aws.sqs(), self.aws.dead_letter_queue_url)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from refund_sync.adapters.state_store import StateStore
 from refund_sync_sandbox.aws import REGION
-from refund_sync_sandbox.demo import logs_to
+from refund_sync_sandbox.lambda_runtime import function_logs_to
 from refund_sync_sandbox.netsuite import SandboxCredentials
 from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, scenarios, seed
@@ -129,7 +129,7 @@ def serve(
             seeded = [sandbox.account.refund(netsuite_id).tran_id for netsuite_id in by_id]
         counts: Counter[str] = Counter()
         if sync:
-            with logs_to(path.with_name("sandbox-logs.jsonl")):
+            with function_logs_to(path.with_name("sandbox-logs.jsonl")):
                 sandbox.run_poller()
                 sandbox.drain()
             counts = _counts(sandbox)

@@ -150,7 +150,7 @@ def test_sync_reports_what_netsuite_does_not_have_and_needs_a_refund(served: Ser
 def test_redrive_with_yes_moves_the_dead_letters_back_and_runs_them(served: Served) -> None:
     # Given the demo's failures in the dead-letter queue: CR-5013's twice (the demo's and the failed
     # on-demand sync's), though it has synced since
-    waiting = [letter["body"]["refund"]["tranId"] for letter in served.sandbox.dead_letters()]
+    waiting = [letter.document_number for letter in served.sandbox.dead_letters()]
     assert waiting.count("CR-5013") == 2
 
     # When the operator redrives
@@ -161,7 +161,7 @@ def test_redrive_with_yes_moves_the_dead_letters_back_and_runs_them(served: Serv
     redriven = json_of(result)
     assert redriven["started"] is True
     assert redriven["result"]["moved"] == len(waiting)
-    back = {letter["body"]["refund"]["tranId"] for letter in served.sandbox.dead_letters()}
+    back = {letter.document_number for letter in served.sandbox.dead_letters()}
     assert back == set(waiting) - {"CR-5013"}
     assert redriven["result"]["dead_letter_depth"] == len(back)
     # The moved refunds, by status now: CR-5013 still SYNCED; the rest as they were

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from types import TracebackType
-
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from refund_sync_sandbox.bigcommerce.app import create_app
 from refund_sync_sandbox.bigcommerce.store import BigCommerceStore
+from refund_sync_sandbox.http_server import HttpServer, StoppableServer, serve
 
 DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
 DEFAULT_STORE_HASH = "sandbox"
-_SHUTDOWN_POLL_SECONDS = 0.05  # how often serve_forever checks for stop(): keeps stop() quick
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    """No access log on stderr: the store's call log (/__sandbox/calls) records every API call."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
 
 
 @dataclass
-class RunningServer:
+class RunningServer(StoppableServer):
     """A simulator listening on `url` (e.g. http://127.0.0.1:51234); call stop() when done."""
 
     url: str
     store: BigCommerceStore
     access_token: str
     store_hash: str
-    _server: BaseWSGIServer = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+    _http: HttpServer = field(repr=False)
 
     @property
     def api_url(self) -> str:
@@ -42,17 +30,7 @@ class RunningServer:
     def stop(self) -> None:
         # A stalled response would otherwise keep a request thread busy for its whole stall.
         self.store.release_stalls()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> RunningServer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._http.shutdown()
 
 
 def start_bigcommerce_server(
@@ -66,20 +44,5 @@ def start_bigcommerce_server(
 ) -> RunningServer:
     """Start the simulator for `store`; port 0 picks a free port (see RunningServer.url)."""
     app = create_app(store, access_token=access_token, store_hash=store_hash)
-    handler = WSGIRequestHandler if log_requests else _QuietRequestHandler
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": _SHUTDOWN_POLL_SECONDS},
-        name=f"bigcommerce-sim-{server.port}",
-        daemon=True,
-    )
-    thread.start()
-    return RunningServer(
-        url=f"http://{host}:{server.port}",
-        store=store,
-        access_token=access_token,
-        store_hash=store_hash,
-        _server=server,
-        _thread=thread,
-    )
+    http = serve(app, name="bigcommerce-simulator", host=host, port=port, log_requests=log_requests)
+    return RunningServer(http.url, store, access_token, store_hash, http)

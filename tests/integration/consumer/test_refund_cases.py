@@ -131,7 +131,7 @@ def test_a_guest_order_cannot_get_store_credit_and_says_so(sandbox: Sandbox) -> 
     assert "guest order" in (failed.reason_detail or "")
     assert bigcommerce_refunds(sandbox, 106) == []
     (letter,) = sandbox.dead_letters()
-    assert letter["reason"] == "REFUND_METHOD_UNAVAILABLE"
+    assert letter.reason == "REFUND_METHOD_UNAVAILABLE"
 
 
 def test_a_non_default_currency_order_refunds_in_its_own_currency_but_never_as_store_credit(
@@ -193,7 +193,7 @@ def test_an_amount_mismatch_is_held_with_both_figures_and_nothing_is_refunded(sa
     )
     assert "27.75" in (held.reason_detail or "")
     assert bigcommerce_refunds(sandbox, 110) == []
-    assert [letter["reason"] for letter in sandbox.dead_letters()] == ["AMOUNT_MISMATCH"]
+    assert [letter.reason for letter in sandbox.dead_letters()] == ["AMOUNT_MISMATCH"]
 
 
 def test_an_order_bigcommerce_does_not_have_fails_at_once_and_is_dead_lettered(sandbox: Sandbox) -> None:
@@ -202,7 +202,7 @@ def test_an_order_bigcommerce_does_not_have_fails_at_once_and_is_dead_lettered(s
     assert (report.failed, report.succeeded) == (0, 1), "a permanent failure is not retried"
     failed = state(sandbox, ns)
     assert (failed.status, failed.reason_code) == (SyncStatus.FAILED, "ORDER_NOT_FOUND")
-    assert [letter["reason"] for letter in sandbox.dead_letters()] == ["ORDER_NOT_FOUND"]
+    assert [letter.reason for letter in sandbox.dead_letters()] == ["ORDER_NOT_FOUND"]
 
 
 def test_a_gateway_decline_is_recorded_as_failed_with_the_decline_message(sandbox: Sandbox) -> None:

@@ -9,12 +9,13 @@ the poller sees it within SQS's five-minute window.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from refund_sync.domain.netsuite import NetSuiteRefund, version_key
@@ -51,6 +52,57 @@ class RefundMessage(BaseModel):
         if self.sent_by == "on_demand":
             key += f"#on-demand@{self.sent_at.isoformat()}"
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered message as a person reads it: which refund, and why it is there."""
+
+    refund: str  # how a person names it: "Credit Memo CM-1042 (NetSuite id 1042)"
+    netsuite_id: str | None
+    document_number: str | None
+    reason: str
+    detail: str
+
+    @classmethod
+    def from_message(cls, message: Mapping[str, Any]) -> DeadLetter:
+        attributes = message.get("MessageAttributes", {})
+        try:
+            refund: NetSuiteRefund | None = RefundMessage.model_validate_json(message["Body"]).refund
+        except ValidationError:
+            refund = None
+        return cls(
+            refund=refund.label if refund else "(unreadable message)",
+            netsuite_id=refund.id if refund else None,
+            document_number=refund.tran_id if refund else None,
+            reason=attributes.get("FailureReason", {}).get("StringValue", "") or "(no reason recorded)",
+            detail=attributes.get("FailureDetail", {}).get("StringValue", ""),
+        )
+
+
+def peek_dead_letters(sqs: SQSClient, queue_url: str, limit: int = 1000) -> list[DeadLetter]:
+    """Read up to `limit` dead-lettered messages and make them visible again at once (nothing is deleted)."""
+    messages: list[Any] = []
+    while len(messages) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, limit - len(messages)),
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=30,
+        ).get("Messages", [])
+        if not batch:
+            break
+        messages += batch
+    for start in range(0, len(messages), MAX_BATCH_ENTRIES):
+        chunk = messages[start : start + MAX_BATCH_ENTRIES]
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                for index, message in enumerate(chunk)
+            ],
+        )
+    return [DeadLetter.from_message(message) for message in messages]
 
 
 class EnqueueFailed(Exception):

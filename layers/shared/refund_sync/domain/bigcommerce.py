@@ -33,6 +33,16 @@ class OrderStatus(IntEnum):
     DISPUTED = 13
     PARTIALLY_REFUNDED = 14
 
+    @classmethod
+    def describe(cls, status: int | None) -> str:
+        """How a person reads a status id: 'Partially refunded (14)'."""
+        if status is None:
+            return "-"
+        try:
+            return f"{cls(status).name.replace('_', ' ').capitalize()} ({status})"
+        except ValueError:
+            return str(status)
+
 
 class OrderLine(Frozen):
     id: int = Field(description="The order line-item id: a PRODUCT refund's item_id")
