@@ -223,15 +223,6 @@ class _Order(_Wire):
         )
 
 
-class _Option(_Wire):
-    provider_id: str
-    provider_description: str = ""
-    amount: Money
-    offline: bool = False
-    offline_provider: bool = False
-    offline_reason: str = ""
-
-
 class _Quote(_Wire):
     order_id: int
     total_refund_amount: Money
@@ -240,7 +231,7 @@ class _Quote(_Wire):
     adjustment: Money = ZERO
     tax_inclusive: bool | None = None
     is_tax_included: bool | None = None  # the refunds guide's name for tax_inclusive
-    refund_methods: list[list[_Option]] = Field(default_factory=list)
+    refund_methods: list[list[PaymentOption]] = Field(default_factory=list)
 
     def to_domain(self) -> RefundQuote:
         return RefundQuote(
@@ -252,10 +243,7 @@ class _Quote(_Wire):
             tax_inclusive=bool(
                 self.tax_inclusive if self.tax_inclusive is not None else self.is_tax_included
             ),
-            refund_methods=tuple(
-                tuple(PaymentOption(**option.model_dump()) for option in method)
-                for method in self.refund_methods
-            ),
+            refund_methods=tuple(tuple(method) for method in self.refund_methods),
         )
 
 

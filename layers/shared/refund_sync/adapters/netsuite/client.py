@@ -287,6 +287,11 @@ class NetSuiteClient:
                 " (the RESTlet used up its governance units: a script bug, since it should cut the page "
                 "short and set truncatedByGovernance; meanwhile lower NETSUITE_PAGE_SIZE)"
             )
+        if error.code == "CONFIGURATION_ERROR":
+            # the RESTlet's deployment or the account's fields, not this call: fix the setup, then retry
+            raise NetSuiteConfigurationError(
+                error.code, f"{action}: {message}", status=status, details=error.details
+            )
         raise NetSuiteError(error.code, f"{action}: {message}", status=status, details=error.details)
 
     def _should_stop(self, state: RetryCallState, deadline: Deadline | None) -> bool:
