@@ -33,6 +33,7 @@ from refund_sync.domain.mapping import (
     MappingRules,
     RefundedSoFar,
     RefundPlan,
+    check_netsuite_totals,
     needs_refund_history,
     plan_refund,
 )
@@ -199,6 +200,7 @@ class RefundEngine:
     def preview(self, refund: NetSuiteRefund, *, order_id: int | None = None) -> Preview:
         """Map and quote; check the quote against NetSuite. Creates nothing."""
         order_id = order_id if order_id is not None else order_id_of(refund)
+        check_netsuite_totals(refund, self.rules.tolerance)  # needs no BigCommerce call: refuse early
         order = self.bigcommerce.get_order(order_id)
         refunded = None
         if needs_refund_history(refund, order):
