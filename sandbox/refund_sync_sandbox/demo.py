@@ -9,7 +9,6 @@ Exits 1 if any refund ends otherwise than its scenario expects.
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from collections import Counter
@@ -32,22 +31,9 @@ LOG_FILE = Path(".sandbox/demo-logs.jsonl")
 console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 170)
 
 
-def refunded_text(state: RefundState, sandbox: Sandbox) -> str:
-    """The refund request in shop words: SKUs instead of line ids."""
-    names: dict[str, str] = {}
-    if state.bigcommerce_order_id and state.bigcommerce_order_id.isdigit():
-        with contextlib.suppress(KeyError, LookupError):
-            order = sandbox.store.snapshot(int(state.bigcommerce_order_id)).order
-            names = {str(line.id): line.sku for line in order.products}
-    parts = []
-    for item in state.items:
-        words = item.split()
-        if words[0] == "PRODUCT":
-            parts.append(f"{names.get(words[2], 'line ' + words[2])} x{words[4]}")
-        else:
-            kind, amount = words[0].lower(), words[-1]
-            parts.append(f"{'custom amount' if kind == 'order' else kind} {amount}")
-    return ", ".join(parts) or "-"
+def shop_words(state: RefundState) -> str:
+    """The refund request as recorded, without the ids in brackets: 'TEE-BLK-M x 2, shipping 8.80'."""
+    return ", ".join(item.rsplit(" (", 1)[0] for item in state.items) or "-"
 
 
 def result_text(state: RefundState | None, dead_lettered: set[str]) -> str:
@@ -103,7 +89,9 @@ def outcome_table(
             refund.tran_id,
             scenario.kind,
             refund.bigcommerce_order_id or "-",
-            refunded_text(state, sandbox) if state and state.status is SyncStatus.SYNCED else "-",
+            ", ".join(item.rsplit(" (", 1)[0] for item in state.items)
+            if state and state.status is SyncStatus.SYNCED
+            else "-",
             f"{amount} {refund.currency}" if amount is not None else f"[dim]({refund.total})[/dim]",
             state.refund_method if state and state.status is SyncStatus.SYNCED else "-",
             OrderStatus.describe(state.order_status_after if state else None),

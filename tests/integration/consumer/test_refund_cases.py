@@ -71,7 +71,7 @@ def test_a_partial_quantity_leaves_the_order_partially_refunded(sandbox: Sandbox
         D("19.80"),
         14,
     )
-    assert synced.items == ("PRODUCT line 3 x 1",)
+    assert synced.items == ("CAP-NVY x 1 (line 3)",)
     snapshot = sandbox.store.snapshot(102)
     assert snapshot.ledger.remaining_quantity(snapshot.order.products[0]) == 2
 
@@ -86,7 +86,7 @@ def test_shipping_only_is_split_over_two_consignments(sandbox: Sandbox) -> None:
     sync_now(sandbox, ns)
     synced = state(sandbox, ns)
     assert synced.status is SyncStatus.SYNCED
-    assert synced.items == ("SHIPPING 13: 6.60", "SHIPPING 14: 4.40")
+    assert synced.items == ("shipping 6.60 (address 13)", "shipping 4.40 (address 14)")
     assert synced.refunded_amount == D("11.00")
 
 
@@ -98,7 +98,7 @@ def test_handling_follows_the_configured_handling_item(sandbox: Sandbox) -> None
     synced = state(sandbox, ns)
     assert (synced.status, synced.items, synced.refunded_amount) == (
         SyncStatus.SYNCED,
-        ("HANDLING 15: 2.20",),
+        ("handling 2.20 (address 15)",),
         D("2.20"),
     )
 
@@ -114,7 +114,7 @@ def test_a_custom_amount_becomes_an_order_level_refund(sandbox: Sandbox) -> None
     synced = state(sandbox, ns)
     assert (synced.status, synced.items, synced.refunded_amount) == (
         SyncStatus.SYNCED,
-        ("ORDER 105: 5.00",),
+        ("custom amount 5.00",),
         D("5.00"),
     )
 

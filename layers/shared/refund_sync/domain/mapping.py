@@ -95,6 +95,7 @@ class RefundPlan(Frozen):
     estimated_total: Money = Field(description="What BigCommerce's prices suggest; the quote decides")
     whole_order: bool
     marker: str
+    descriptions: tuple[str, ...] = Field(default=(), description="The items in shop words, one per item")
 
     @property
     def allocated_total(self) -> Decimal:
@@ -402,12 +403,22 @@ class _PlanBuilder:
         return RefundPlan(
             order_id=self.order.id,
             items=tuple(items),
+            descriptions=tuple(self.describe(item) for item in items),
             allocations=tuple(self.allocations),
             netsuite_total=self.refund.total,
             estimated_total=to_cents(self.estimated),
             whole_order=self.covers_whole_order(refunded),
             marker=refund_marker(self.refund),
         )
+
+    def describe(self, item: RefundItem) -> str:
+        if item.item_type is RefundItemType.PRODUCT:
+            line = next(o for o in self.order.lines if o.id == item.item_id)
+            less = f" less {-item.adjustment}" if item.adjustment else ""
+            return f"{line.sku or line.name} x {item.quantity}{less} (line {item.item_id})"
+        if item.item_type is RefundItemType.ORDER:
+            return f"custom amount {item.amount}"
+        return f"{item.item_type.value.lower()} {item.amount} (address {item.item_id})"
 
     def covers_whole_order(self, refunded: RefundedSoFar) -> bool:
         every_unit = all(

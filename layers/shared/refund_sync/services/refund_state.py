@@ -6,30 +6,17 @@ the time, and appends to the item's history, so the item alone tells what happen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.domain.bigcommerce import Payment, RefundItem, RefundItemType
+from refund_sync.domain.bigcommerce import Payment
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import HistoryEntry, PaymentRecord, RefundState, SyncStatus, with_history
-
-
-def describe_items(items: Iterable[RefundItem]) -> tuple[str, ...]:
-    lines = []
-    for item in items:
-        if item.item_type is RefundItemType.PRODUCT:
-            text = f"PRODUCT line {item.item_id} x {item.quantity}"
-            if item.adjustment:
-                text += f" (adjustment {item.adjustment})"
-        else:
-            text = f"{item.item_type.value} {item.item_id}: {item.amount}"
-        lines.append(text)
-    return tuple(lines)
 
 
 class RefundLedger:
@@ -78,7 +65,7 @@ class RefundLedger:
         previous: RefundState | None,
         refund: NetSuiteRefund,
         *,
-        items: tuple[RefundItem, ...],
+        items: tuple[str, ...],
         quoted: Decimal,
         payments: list[Payment],
     ) -> RefundState:
@@ -89,7 +76,7 @@ class RefundLedger:
             refund,
             SyncStatus.SUBMITTING,
             f"creating the refund in BigCommerce ({quoted} {refund.currency})",
-            items=describe_items(items),
+            items=items,
             quoted_amount=quoted,
             payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
             attempts=(previous.attempts if previous else 0) + 1,
@@ -130,7 +117,7 @@ class RefundLedger:
         previous: RefundState | None,
         refund: NetSuiteRefund,
         *,
-        items: tuple[RefundItem, ...],
+        items: tuple[str, ...],
         quoted: Decimal,
         payments: list[Payment],
     ) -> RefundState:
@@ -139,7 +126,7 @@ class RefundLedger:
             refund,
             SyncStatus.DRY_RUN,
             f"dry run: would refund {quoted} {refund.currency}; nothing was created",
-            items=describe_items(items),
+            items=items,
             quoted_amount=quoted,
             payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
             attempts=(previous.attempts if previous else 0) + 1,

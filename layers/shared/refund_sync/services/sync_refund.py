@@ -179,13 +179,13 @@ class RefundEngine:
         quoted = to_cents(preview.quote.total_refund_amount)
         if self.settings.dry_run:
             dry = self.ledger.dry_run(
-                state, refund, items=preview.plan.items, quoted=quoted, payments=payments
+                state, refund, items=preview.plan.descriptions, quoted=quoted, payments=payments
             )
             count(Metric.REFUNDS_DRY_RUN)
             return SyncResult(SyncOutcome.DRY_RUN, dry)
 
         submitting = self.ledger.submitting(
-            state, refund, items=preview.plan.items, quoted=quoted, payments=payments
+            state, refund, items=preview.plan.descriptions, quoted=quoted, payments=payments
         )
         try:
             created = self.bigcommerce.create_refund(order_id, preview.plan.items, payments)
