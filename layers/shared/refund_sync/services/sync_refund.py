@@ -36,6 +36,7 @@ from refund_sync.domain.mapping import (
     check_netsuite_totals,
     needs_refund_history,
     plan_refund,
+    refund_marker,
 )
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
@@ -234,7 +235,7 @@ class RefundEngine:
             )
 
     def _find_ours(self, order_id: int, refund: NetSuiteRefund) -> CreatedRefund | None:
-        marker = f"[netsuite:{refund.id}]"
+        marker = refund_marker(refund)
         for existing in reversed(self.bigcommerce.list_order_refunds(order_id)):
             if existing.carries_marker(marker) and not existing.fully_declined:
                 return existing
@@ -245,7 +246,7 @@ class RefundEngine:
     ) -> SyncResult:
         read_back = self.bigcommerce.get_refund(created.id)
         payments = tuple(
-            PaymentRecord(provider_id=p.provider_id, amount=p.amount, offline=p.offline)
+            PaymentRecord(provider_id=p.provider_id, amount=to_cents(p.amount), offline=p.offline)
             for p in read_back.payments
         )
         if read_back.declined_payments:
