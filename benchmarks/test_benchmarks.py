@@ -13,6 +13,7 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from refund_sync.adapters.netsuite.contract import PageResponse
 from refund_sync.adapters.refund_queue import RefundMessage, _batches
 from refund_sync.domain.mapping import MappingRules, plan_refund
 from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync_sandbox.lambda_runtime import function_logs_to
 from refund_sync_sandbox.netsuite import BillingType
 from refund_sync_sandbox.sandbox import running_sandbox
 from refund_sync_sandbox.scenarios import TEE, address, order
@@ -112,7 +114,7 @@ def test_the_pipeline_end_to_end_on_the_sandbox(benchmark: BenchmarkFixture, ref
     """Refunds per second through the real poller and consumer handlers (HTTP to moto and simulators)."""
 
     def run() -> int:
-        with running_sandbox() as sandbox:
+        with running_sandbox() as sandbox, function_logs_to(Path(".benchmarks/pipeline-logs.jsonl")):
             orders = [
                 order(9000 + i, [TEE.order_line(i + 1, 1, 100 + i)], [address(100 + i, D("5.00"))])
                 for i in range(refunds)

@@ -169,6 +169,7 @@ class _PlanBuilder:
         self.shipping_requested = ZERO
         self.handling_requested = ZERO
         self.estimated = ZERO
+        self.lines_by_id = {order_line.id: order_line for order_line in order.lines}
         self.lines_by_sku: dict[str, list[OrderLine]] = defaultdict(list)
         for order_line in order.lines:
             self.lines_by_sku[order_line.sku.strip().casefold()].append(order_line)
@@ -413,7 +414,7 @@ class _PlanBuilder:
 
     def describe(self, item: RefundItem) -> str:
         if item.item_type is RefundItemType.PRODUCT:
-            line = next(o for o in self.order.lines if o.id == item.item_id)
+            line = self.lines_by_id[item.item_id]
             less = f" less {-item.adjustment}" if item.adjustment else ""
             return f"{line.sku or line.name} x {item.quantity}{less} (line {item.item_id})"
         if item.item_type is RefundItemType.ORDER:
