@@ -19,6 +19,17 @@ from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import HistoryEntry, PaymentRecord, RefundState, SyncStatus, with_history
 
 
+def _quoted(items: tuple[str, ...], quoted: Decimal, payments: list[Payment]) -> dict[str, Any]:
+    """What a quote settles: the request, the amount, the method; and that no problem stands."""
+    return {
+        "items": items,
+        "quoted_amount": quoted,
+        "payments": tuple(PaymentRecord(**p.model_dump()) for p in payments),
+        "reason_code": None,
+        "reason_detail": None,
+    }
+
+
 class RefundLedger:
     def __init__(
         self, store: StateStore, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -35,9 +46,14 @@ class RefundLedger:
         refund: NetSuiteRefund,
         status: SyncStatus,
         note: str,
+        *,
+        attempt: bool = False,
         **fields: Any,
     ) -> RefundState:
+        """Write the next version. `attempt`: this delivery worked on the refund (counted in `attempts`)."""
         now = self.clock()
+        if attempt:
+            fields["attempts"] = (previous.attempts if previous else 0) + 1
         base: dict[str, Any] = {
             "netsuite_id": refund.id,
             "record_type": refund.record_type.value,
@@ -70,20 +86,15 @@ class RefundLedger:
         payments: list[Payment],
     ) -> RefundState:
         """Recorded *before* the BigCommerce create, so a crash afterwards is never taken for 'not sent'."""
-        attempts = previous.submit_attempts if previous else 0
         return self._write(
             previous,
             refund,
             SyncStatus.SUBMITTING,
             f"creating the refund in BigCommerce ({quoted} {refund.currency})",
-            items=items,
-            quoted_amount=quoted,
-            payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
-            attempts=(previous.attempts if previous else 0) + 1,
-            submit_attempts=attempts + 1,
+            attempt=True,
+            **_quoted(items, quoted, payments),
+            submit_attempts=(previous.submit_attempts if previous else 0) + 1,
             submitted_at=self.clock(),
-            reason_code=None,
-            reason_detail=None,
             dry_run=False,
         )
 
@@ -126,13 +137,9 @@ class RefundLedger:
             refund,
             SyncStatus.DRY_RUN,
             f"dry run: would refund {quoted} {refund.currency}; nothing was created",
-            items=items,
-            quoted_amount=quoted,
-            payments=tuple(PaymentRecord(**p.model_dump()) for p in payments),
-            attempts=(previous.attempts if previous else 0) + 1,
+            attempt=True,
+            **_quoted(items, quoted, payments),
             dry_run=True,
-            reason_code=None,
-            reason_detail=None,
         )
 
     def problem(
@@ -144,9 +151,9 @@ class RefundLedger:
             refund,
             status,
             f"{reason.name}: {detail}",
+            attempt=True,
             reason_code=reason.name,
             reason_detail=detail,
-            attempts=(previous.attempts if previous else 0) + 1,
             **fields,
         )
 
@@ -160,8 +167,8 @@ class RefundLedger:
             refund,
             status,
             f"will retry: {error}",
+            attempt=True,
             reason_detail=f"last error (will retry): {error}",
-            attempts=(previous.attempts if previous else 0) + 1,
         )
 
     def skipped(self, refund: NetSuiteRefund, reason: Reason, detail: str) -> RefundState | None:
