@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from refund_sync.domain.bigcommerce import OrderStatus, PaymentOption, RefundItem, RefundItemType
+from refund_sync.domain.bigcommerce import PaymentOption, RefundItem, RefundItemType
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import RecordType
@@ -90,8 +90,14 @@ def when(instant: datetime | None, now: datetime) -> str:
     return f"{instant:%Y-%m-%d %H:%M:%S} UTC ({relative})"
 
 
-def order_status_text(status: int | None) -> str:
-    return OrderStatus.describe(status)
+def payout_text(state: RefundState, now: datetime) -> str:
+    """Whether the payout check has seen the refund through the gateway."""
+    if state.payout_checked_at is not None:
+        declined = state.reason_code == Reason.GATEWAY_DECLINED.name
+        return f"{'declined' if declined else 'not declined'} (checked {when(state.payout_checked_at, now)})"
+    if state.status is SyncStatus.SYNCED:
+        return "not checked yet (the scheduled payout check looks for gateway declines)"
+    return "-"
 
 
 def reason_of(code: str | None) -> Reason | None:
@@ -250,7 +256,7 @@ def state_view(state: RefundState, now: datetime) -> RenderableType:
     add_row(facts, "Refund method", state.refund_method or "-")
     add_row(facts, "BigCommerce order", state.bigcommerce_order_id or "-")
     add_row(facts, "BigCommerce refund", str(state.bigcommerce_refund_id or "-"))
-    add_row(facts, "Order status after", order_status_text(state.order_status_after))
+    add_row(facts, "Payout", payout_text(state, now))
     add_row(facts, "Refund request", "\n".join(state.items) or "-")
     add_row(
         facts,
@@ -557,8 +563,7 @@ def outcomes_view(
         if state.status is SyncStatus.SYNCED:
             result = (
                 f"BigCommerce refund {state.bigcommerce_refund_id}: "
-                f"{money(state.refunded_amount, state.currency)} via {state.refund_method or '-'}; "
-                f"order now {order_status_text(state.order_status_after)}"
+                f"{money(state.refunded_amount, state.currency)} via {state.refund_method or '-'}"
             )
         else:
             result = f"{state.reason_code or ''}: {state.reason_detail or ''}".strip(": ")

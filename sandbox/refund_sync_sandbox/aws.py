@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 STACK = "refund-sync-sandbox"
+MOTO_CREDENTIAL = "sandbox"  # moto accepts any access key and secret; the sandbox never reaches AWS
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
@@ -52,7 +53,7 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as stream:
-        document: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+        document: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 # nosec B506 # a SafeLoader subclass
     return document
 
 
@@ -71,8 +72,8 @@ class SandboxAws:
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_ACCESS_KEY_ID": MOTO_CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": MOTO_CREDENTIAL,
             "STATE_TABLE_NAME": self.table_name,
             "REFUND_QUEUE_URL": self.refund_queue_url,
             "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue_url,
@@ -93,7 +94,7 @@ class SandboxAws:
 def _session() -> boto3.session.Session:
     # One session: botocore loads each service's model once per session, which is most of a client's cost.
     return boto3.session.Session(
-        region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox"
+        region_name=REGION, aws_access_key_id=MOTO_CREDENTIAL, aws_secret_access_key=MOTO_CREDENTIAL
     )
 
 

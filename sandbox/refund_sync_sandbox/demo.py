@@ -22,6 +22,7 @@ from refund_sync.adapters.state_store import StateStore
 from refund_sync.domain.bigcommerce import OrderStatus
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
+from refund_sync_sandbox.bigcommerce.errors import NotFound
 from refund_sync_sandbox.lambda_runtime import function_logs_to
 from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, Scenario, scenarios, seed
@@ -94,10 +95,20 @@ def outcome_table(
             else "-",
             f"{amount} {refund.currency}" if amount is not None else f"[dim]({refund.total})[/dim]",
             state.refund_method if state and state.status is SyncStatus.SYNCED else "-",
-            OrderStatus.describe(state.order_status_after if state else None),
+            OrderStatus.describe(order_status(sandbox, refund.bigcommerce_order_id)),
             result_text(state, dead),
         )
     return table
+
+
+def order_status(sandbox: Sandbox, order_id: str | None) -> int | None:
+    """The order's status as BigCommerce (the simulator) holds it now."""
+    if not order_id or not order_id.isdigit():
+        return None
+    try:
+        return sandbox.store.snapshot(int(order_id)).order.status_id
+    except NotFound:
+        return None
 
 
 def read_states(sandbox: Sandbox, ids: list[str]) -> dict[str, RefundState]:
@@ -105,7 +116,9 @@ def read_states(sandbox: Sandbox, ids: list[str]) -> dict[str, RefundState]:
         return StateStore(sandbox.aws.table_name).get_many(ids)
 
 
-def check(by_id: dict[str, Scenario], states: dict[str, RefundState], overrides: dict[str, str]) -> list[str]:
+def check(
+    sandbox: Sandbox, by_id: dict[str, Scenario], states: dict[str, RefundState], overrides: dict[str, str]
+) -> list[str]:
     """Every refund where it should be; returns what is wrong."""
     wrong = []
     for netsuite_id, scenario in by_id.items():
@@ -123,11 +136,8 @@ def check(by_id: dict[str, Scenario], states: dict[str, RefundState], overrides:
             wrong.append(
                 f"{netsuite_id}: expected reason {scenario.expected_reason}, got {state.reason_code}"
             )
-        if (
-            state
-            and scenario.expected_order_status
-            and state.order_status_after != scenario.expected_order_status
-        ):
+        status_now = order_status(sandbox, sandbox.account.refund(netsuite_id).bigcommerce_order_id)
+        if scenario.expected_order_status and status_now != scenario.expected_order_status:
             wrong.append(f"{netsuite_id}: expected order status {scenario.expected_order_status}")
     return wrong
 
@@ -138,10 +148,10 @@ def calls_per_synced_refund(sandbox: Sandbox, states: dict[str, RefundState]) ->
     for call in sandbox.store.calls():
         parts = call.path.strip("/").split("/")
         if (
-            parts[-3:-1] == ["payment_actions", "refunds"] and parts[-4] == "orders"
-        ):  # a refund read back by id
-            order = str(sandbox.store.get_refund(int(parts[-1])).order_id)
-        elif "orders" in parts and parts.index("orders") + 1 < len(parts):
+            "orders" in parts
+            and parts.index("orders") + 1 < len(parts)
+            and parts[parts.index("orders") + 1].isdigit()
+        ):
             order = parts[parts.index("orders") + 1]
         else:
             continue
@@ -167,16 +177,20 @@ def main() -> int:
         # Act 1 -------------------------------------------------------------------------------------
         poll = sandbox.run_poller()
         drained = sandbox.drain()
+        per_order = calls_per_synced_refund(sandbox, read_states(sandbox, ids))
+        payouts = sandbox.run_payout_check()
         states = read_states(sandbox, ids)
         console.print(
             f"Act 1. The scheduled poller read {poll['seen']} refunds in {poll['pages']} page(s), enqueued "
             f"{poll['enqueued']} (loop guard skipped {poll['skipped_loop_guard']}); the consumer handled "
-            f"{drained.delivered} in {drained.batches} batch(es)."
+            f"{drained.delivered} in {drained.batches} batch(es). The scheduled payout check looked up "
+            f"{payouts['checked']} synced refunds in {payouts['lookups']} BigCommerce call(s): "
+            f"{payouts['confirmed']} paid out, {len(payouts['declined'])} declined by the gateway "
+            f"({', '.join(payouts['declined']) or 'none'})."
         )
         console.print(outcome_table("What happened to each NetSuite refund", sandbox, by_id, states))
         console.print(reasons_table(by_id, states, sandbox))
-        problems = check(by_id, states, {})
-        per_order = calls_per_synced_refund(sandbox, states)
+        problems = check(sandbox, by_id, states, {})
         refunds_before = len(sandbox.store.list_refunds())
 
         # Act 2 -------------------------------------------------------------------------------------
@@ -218,15 +232,16 @@ def main() -> int:
             f"dead-letter queue ({moved} messages). {sandbox.account.refund(unsettled).tran_id} is now "
             f"{states[unsettled].status.value}; the others went back with the same reasons."
         )
-        problems += check(by_id, states, {unsettled: "SYNCED"})
+        problems += check(sandbox, by_id, states, {unsettled: "SYNCED"})
         left = Counter(letter.reason for letter in sandbox.dead_letters())
 
     console.print(f"\nDead-letter queue now: {dict(left)}")
     calls = sorted(per_order.values())
     console.print(
         f"BigCommerce calls per synced refund (act 1): min {calls[0]}, max {calls[-1]}, "
-        f"mean {sum(calls) / len(calls):.1f} - read order, quote, create, read back, order status; "
-        "+1 to read earlier refunds when shipping is split over consignments."
+        f"mean {sum(calls) / len(calls):.1f} - read order, quote, create (+1 to read earlier refunds when "
+        "shipping is split over consignments of an order refunded before); and the payout check's "
+        f"{payouts['lookups']} call(s) for them all."
     )
     console.print(f"Finished in {time.monotonic() - started:.1f} s.")
     if problems:

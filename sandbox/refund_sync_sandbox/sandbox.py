@@ -17,9 +17,11 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 
 from refund_consumer.handler import lambda_handler as consumer_handler
+from refund_payout_checker.handler import lambda_handler as payout_check_handler
 from refund_poller.handler import lambda_handler as poller_handler
 from refund_sync.adapters.refund_queue import DeadLetter, peek_dead_letters
 from refund_sync.config import NetSuiteAuthMethod, get_settings
+from refund_sync.services.check_payouts import payout_checker
 from refund_sync.services.consume_refunds import refund_consumer
 from refund_sync.services.poll_refunds import refund_poller
 from refund_sync_sandbox.aws import SandboxAws, create_stack_resources, environment, moto_server, put_secret
@@ -32,6 +34,7 @@ from refund_sync_sandbox.netsuite.server import RunningServer as NetSuiteServer
 SANDBOX_ACCOUNT_ID = "1234567_SB1"
 POLLER_TIMEOUT_SECONDS = 240
 CONSUMER_TIMEOUT_SECONDS = 120
+PAYOUT_CHECK_TIMEOUT_SECONDS = 120
 
 
 def reset_process_caches() -> None:
@@ -39,6 +42,7 @@ def reset_process_caches() -> None:
     get_settings.cache_clear()
     refund_consumer.cache_clear()
     refund_poller.cache_clear()
+    payout_checker.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
@@ -70,6 +74,8 @@ class Sandbox:
             "NETSUITE_AUTH_METHOD": self.auth_method.value,
             "BIGCOMMERCE_STORE_HASH": self.bigcommerce.store_hash,
             "BIGCOMMERCE_API_URL": self.bigcommerce.url,
+            # The simulator's gateways answer at once, so a rehearsal need not wait to check payouts.
+            "PAYOUT_CHECK_DELAY_MINUTES": "0",
             **self.settings,
         }
 
@@ -98,6 +104,17 @@ class Sandbox:
                 event or {"action": "poll"},
                 function_name="refund-sync-poller",
                 timeout_seconds=timeout_seconds,
+            )
+        return result
+
+    def run_payout_check(self) -> dict[str, Any]:
+        """The payout-check handler, as its schedule runs it: gateway declines of synced refunds."""
+        with self.active():
+            result: dict[str, Any] = invoke(
+                payout_check_handler,
+                {},
+                function_name="refund-sync-payout-check",
+                timeout_seconds=PAYOUT_CHECK_TIMEOUT_SECONDS,
             )
         return result
 
@@ -157,17 +174,19 @@ def running_sandbox(
     settings: dict[str, str] | None = None,
     aws_endpoint: str | None = None,
     credentials: SandboxCredentials | None = None,
+    bigcommerce_store: BigCommerceStore | None = None,
 ) -> Iterator[Sandbox]:
     """Start everything on ephemeral local ports; stop everything on the way out.
 
     `aws_endpoint`: an already running moto server to reuse (it is reset first), as tests do.
+    `bigcommerce_store`: the store to serve (e.g. one on a clock the caller moves); an empty one by default.
     """
     credentials = credentials or SandboxCredentials.generate(account_id)
     with ExitStack() as stack:
         endpoint = aws_endpoint or stack.enter_context(moto_server())
         aws = create_stack_resources(endpoint)
         put_secret(aws, aws.netsuite_secret_name, credentials.secret_for(auth_method))
-        bigcommerce = start_bigcommerce_server(BigCommerceStore())
+        bigcommerce = start_bigcommerce_server(bigcommerce_store or BigCommerceStore())
         put_secret(aws, aws.bigcommerce_secret_name, {"access_token": bigcommerce.access_token})
         netsuite = start_netsuite_server(NetSuiteAccount(credentials))
         sandbox = Sandbox(aws, bigcommerce, netsuite, credentials, auth_method)

@@ -132,6 +132,7 @@ def serve(
             with function_logs_to(path.with_name("sandbox-logs.jsonl")):
                 sandbox.run_poller()
                 sandbox.drain()
+                sandbox.run_payout_check()
             counts = _counts(sandbox)
         write_outputs(sandbox, path)
         try:

@@ -86,10 +86,13 @@ def ns(order_id: int, *lines: RefundLine, **kwargs: Any) -> NetSuiteRefund:
 def test_a_product_and_split_shipping_refund_speaks_bigcommerces_language(
     recorded_client: BigCommerceClient, state_table: str
 ) -> None:
-    # order, refund history (two consignments), quote, create, read back, order status
+    # order, refund history (two consignments), quote, create
     refund_ = ns(7001, TEE.refund_line(1, 1), shipping="8.00", shipping_tax="0.80")
     status = sync(recorded_client, state_table, refund_)
     assert status == "SYNCED"
+    # and the payout check's bulk lookup of that refund
+    (created,) = recorded_client.list_order_refunds(7001)
+    assert list(recorded_client.refunds_by_id([created.id])) == [created.id]
 
 
 def test_handling_and_custom_amounts_and_record_only_payments_do_too(
@@ -120,6 +123,7 @@ def test_reading_refunds_back_and_an_unknown_order_are_valid_exchanges(
     recorded_client: BigCommerceClient,
 ) -> None:
     assert recorded_client.list_order_refunds(7002) == []
+    assert recorded_client.refunds_by_id([424242, 424243]) == {}  # the payout check's bulk lookup
     with pytest.raises(BigCommerceError) as missing:
         recorded_client.get_order(424242)
     assert missing.value.status == 404

@@ -7,8 +7,14 @@ from decimal import Decimal
 import pytest
 
 from refund_sync.config import DiscountRule, LineMatchRule, PartialLineRule, TaxOnlyRule
-from refund_sync.domain.bigcommerce import RefundItemType
-from refund_sync.domain.mapping import MappingRules, RefundedSoFar, needs_refund_history, plan_refund
+from refund_sync.domain.bigcommerce import OrderStatus, RefundItemType
+from refund_sync.domain.mapping import (
+    MappingRules,
+    RefundedSoFar,
+    needs_refund_history,
+    plan_refund,
+    splits_shipping,
+)
 from refund_sync.domain.reasons import Reason, RefundProblem
 from tests.factories import Product, line, order, refund
 
@@ -97,11 +103,25 @@ def test_shipping_over_two_consignments_is_split_in_proportion_to_what_each_has_
     bc = order(Product("TEE", 1, D("20.00")), shipping=(D("10.00"), D("5.00")))
     ns = refund(shipping="6.00")
 
-    assert needs_refund_history(ns, bc)
+    assert splits_shipping(ns, bc)
     plan = plan_refund(ns, bc, RULES)
 
     assert items_of(plan.items) == [("SHIPPING", 10, D("4.00")), ("SHIPPING", 11, D("2.00"))]
     assert plan.allocated_total == D("6.00")
+
+
+def test_what_each_consignment_has_left_is_read_only_when_the_order_shows_an_earlier_refund() -> None:
+    untouched = order(Product("TEE", 2, D("20.00")), shipping=(D("10.00"), D("5.00")))
+    ns = refund(shipping="6.00")
+    assert splits_shipping(ns, untouched) and not needs_refund_history(ns, untouched)
+
+    partially_refunded = untouched.model_copy(update={"status_id": OrderStatus.PARTIALLY_REFUNDED})
+    a_line_refunded = untouched.model_copy(
+        update={"lines": (untouched.lines[0].model_copy(update={"quantity_refunded": 1}),)}
+    )
+    assert needs_refund_history(ns, partially_refunded)
+    assert needs_refund_history(ns, a_line_refunded)
+    assert not needs_refund_history(refund(line(1, "TEE", 1, "20.00")), partially_refunded), "no shipping"
 
 
 def test_a_consignment_already_refunded_gets_nothing_more() -> None:

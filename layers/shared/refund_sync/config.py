@@ -5,6 +5,7 @@ Secrets are never here: only the *names* of the Secrets Manager secrets that hol
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
@@ -53,6 +54,26 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_tls_off_this_machine(url: HttpUrl | None) -> HttpUrl | None:
+    """Credentials travel to these URLs: https always, plain http only to a simulator on this machine."""
+    if url is None or url.scheme == "https" or _is_loopback(url.host):
+        return url
+    raise ValueError(
+        f"{url} must use https; plain http is accepted only for a local sandbox (127.0.0.1, localhost, ::1)"
+    )
 
 
 class Settings(BaseSettings):
@@ -128,6 +149,14 @@ class Settings(BaseSettings):
         default=120, ge=0, description="How long an unanswered create may still commit at BigCommerce"
     )
 
+    # Payout check: gateways decline asynchronously, so synced refunds are looked at again, in bulk.
+    payout_check_delay_minutes: int = Field(
+        default=30, ge=0, description="How long after the sync a refund's payout is checked"
+    )
+    payout_check_window_days: int = Field(
+        default=7, ge=1, description="Refunds synced longer ago than this are no longer checked"
+    )
+
     @field_validator("first_sync_from", mode="before")
     @classmethod
     def _date_means_midnight_utc(cls, value: object) -> object:
@@ -143,6 +172,11 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("netsuite_restlet_url", "netsuite_token_url", "bigcommerce_api_url")
+    @classmethod
+    def _tls(cls, value: HttpUrl | None) -> HttpUrl | None:
+        return require_tls_off_this_machine(value)
 
     @property
     def netsuite_realm(self) -> str:

@@ -33,6 +33,9 @@ class Metric(StrEnum):
     DUPLICATE_DELIVERIES = "DuplicateDeliveries"
     RETRIES_EXHAUSTED = "RefundsRetriesExhausted"
     WRITE_BACK_FAILURES = "NetSuiteWriteBackFailures"
+    # the payout check
+    PAYOUTS_CONFIRMED = "PayoutsConfirmed"
+    PAYOUTS_DECLINED = "PayoutsDeclined"
     # the APIs
     BIGCOMMERCE_CALLS = "BigCommerceCalls"
     BIGCOMMERCE_RETRIES = "BigCommerceRetries"

@@ -31,6 +31,10 @@ RECORDED = {
 RECORDED_OTHERWISE = {
     Reason.RETRIES_EXHAUSTED: "The refund's state is FAILED with this reason. SQS itself moved the message "
     "to the dead-letter queue after MaxReceiveCount deliveries, so the message carries no FailureReason.",
+    Reason.GATEWAY_DECLINED: "The refund's state is FAILED with the gateway's message. A decline in the "
+    "create's own answer also puts the message in the dead-letter queue; a decline found later by the payout "
+    "check does not (its message was done long before): the gateway-declined alarm and `refund-sync "
+    "failures` show it.",
     Reason.CREATED_FROM_BIGCOMMERCE: "The poller records the refund as SKIPPED and never queues it; it "
     "raises no alarm and does not reach the dead-letter queue.",
 }

@@ -8,7 +8,7 @@ from refund_sync_sandbox.bigcommerce.app import create_app
 from refund_sync_sandbox.bigcommerce.store import BigCommerceStore
 from refund_sync_sandbox.http_server import HttpServer, StoppableServer, serve
 
-DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
+DEFAULT_ACCESS_TOKEN = "sandbox-access-token"  # nosec B105 # the simulator's own made-up token
 DEFAULT_STORE_HASH = "sandbox"
 
 

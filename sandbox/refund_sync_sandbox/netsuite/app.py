@@ -46,7 +46,7 @@ from refund_sync_sandbox.netsuite.generate import generate_refunds
 
 RESTLET_PATH = "/app/site/hosting/restlet.nl"
 _DEFAULT_ACTIONS = {"POST": "page", "PUT": "writeBack"}
-TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
+TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"  # nosec B105 # a URL path, not a password
 CONTROL_PREFIX = "/__sandbox"
 SAVED_SEARCH_PARAMETER = "custscript_rs_saved_search"
 

@@ -30,6 +30,7 @@ Now = Callable[[], float]
 TIMESTAMP_TOLERANCE_SECONDS = 300
 NONCE_MEMORY_SECONDS = 2 * TIMESTAMP_TOLERANCE_SECONDS
 TOKEN_LIFETIME_SECONDS = 3600
+BEARER = "Bearer"
 MAX_ASSERTION_LIFETIME_SECONDS = 3600
 ASSERTION_CLOCK_SKEW_SECONDS = 300
 ACCEPTED_JWT_ALGORITHMS = frozenset({"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"})
@@ -148,7 +149,7 @@ class M2MTokenIssuer:
             self._tokens = {value: expiry for value, expiry in self._tokens.items() if expiry > now}
             self._tokens[token] = now + TOKEN_LIFETIME_SECONDS
         return TokenOutcome(
-            200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_SECONDS}
+            200, {"access_token": token, "token_type": BEARER, "expires_in": TOKEN_LIFETIME_SECONDS}
         )
 
     def bearer_failure(self, token: str) -> str | None:

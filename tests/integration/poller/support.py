@@ -93,7 +93,6 @@ def record_synced(sandbox: Sandbox, refund: NetSuiteRefund, bigcommerce_refund_i
             refund_id=bigcommerce_refund_id,
             refunded=refund.total,
             payments=(),
-            order_status=None,
             note=f"refund {bigcommerce_refund_id} created",
         )
 

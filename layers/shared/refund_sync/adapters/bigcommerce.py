@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import simplejson
@@ -41,6 +41,8 @@ from refund_sync.observability import Metric, count, logger
 JSON = dict[str, Any]
 USER_AGENT = "refund-sync/0.1"
 SECRET_MAX_AGE_SECONDS = 300
+# Refund ids per bulk lookup: well inside BigCommerce's page limit (250) and any URL length limit.
+REFUNDS_PER_LOOKUP = 50
 
 
 class BigCommerceError(Exception):
@@ -60,6 +62,16 @@ class BigCommerceError(Exception):
     def transient(self) -> bool:
         """Worth trying again later: throttled, unavailable, or another refund of the order in progress."""
         return self.status in (409, 429) or self.status >= 500
+
+
+class UnreadableAnswer(BigCommerceError):
+    """A success status whose body is not what the API promises (an HTML page from a proxy, a changed
+    shape). Worth trying again later; the message names the fields only, never their values, which may
+    be a shopper's name or address."""
+
+    @property
+    def transient(self) -> bool:
+        return True
 
 
 class UncertainRefundCreate(Exception):
@@ -316,6 +328,24 @@ class _RefundListEnvelope(_Wire):
     data: list[_Refund] = Field(default_factory=list)
 
 
+_WireT = TypeVar("_WireT", bound=_Wire)
+
+
+def _parse(model: type[_WireT], response: requests.Response, *, method: str, path: str) -> _WireT:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)[:5]
+        )
+        kind = response.headers.get("Content-Type", "no content type")
+        # `from None`: the validation error quotes the body, and a traceback would carry it into the logs
+        raise UnreadableAnswer(
+            response.status_code, f"unexpected answer ({kind}): {problems}", method=method, path=path
+        ) from None
+
+
 def items_body(items: Iterable[RefundItem]) -> list[JSON]:
     """Refund items as BigCommerce's ItemsRefund: quantity for PRODUCT, amount for the others."""
     body: list[JSON] = []
@@ -382,18 +412,14 @@ class BigCommerceClient:
     def get_order(self, order_id: int) -> BigCommerceOrder:
         """The order with its line items and shipping consignments, in one call."""
         params = {"include": "consignments.line_items", "consignment_structure": "object"}
-        response = self._read("GET", f"/v2/orders/{order_id}", params=params)
-        return _Order.model_validate_json(response.content).to_domain()
-
-    def get_order_status(self, order_id: int) -> int:
-        response = self._read("GET", f"/v2/orders/{order_id}")
-        return _Order.model_validate_json(response.content).status_id
+        path = f"/v2/orders/{order_id}"
+        return _parse(_Order, self._read("GET", path, params=params), method="GET", path=path).to_domain()
 
     def quote(self, order_id: int, items: Iterable[RefundItem]) -> RefundQuote:
         body = {"items": items_body(items)}
         path = f"/v3/orders/{order_id}/payment_actions/refund_quotes"
         response = self._read("POST", path, body=body)
-        return _QuoteEnvelope.model_validate_json(response.content).data.to_domain()
+        return _parse(_QuoteEnvelope, response, method="POST", path=path).data.to_domain()
 
     def create_refund(
         self, order_id: int, items: Iterable[RefundItem], payments: Iterable[Payment]
@@ -417,19 +443,36 @@ class BigCommerceClient:
             raise UncertainRefundCreate(
                 f"no answer to the refund create for order {order_id}: {error}"
             ) from error
-        return _RefundEnvelope.model_validate_json(response.content).data.to_domain()
+        try:
+            return _parse(_RefundEnvelope, response, method="POST", path=path).data.to_domain()
+        except UnreadableAnswer as error:
+            raise UncertainRefundCreate(
+                f"the refund create for order {order_id} was answered {error}"
+            ) from None
 
     def list_order_refunds(self, order_id: int) -> list[CreatedRefund]:
-        response = self._read("GET", f"/v3/orders/{order_id}/payment_actions/refunds")
+        path = f"/v3/orders/{order_id}/payment_actions/refunds"
+        response = self._read("GET", path)
         if response.status_code == 204 or not response.content:
             return []
         return [
-            refund.to_domain() for refund in _RefundListEnvelope.model_validate_json(response.content).data
+            refund.to_domain()
+            for refund in _parse(_RefundListEnvelope, response, method="GET", path=path).data
         ]
 
-    def get_refund(self, refund_id: int) -> CreatedRefund:
-        response = self._read("GET", f"/v3/orders/payment_actions/refunds/{refund_id}")
-        return _RefundEnvelope.model_validate_json(response.content).data.to_domain()
+    def refunds_by_id(self, refund_ids: Sequence[int]) -> dict[int, CreatedRefund]:
+        """Many refunds in one call (up to REFUNDS_PER_LOOKUP ids): how payouts are checked in bulk."""
+        if len(refund_ids) > REFUNDS_PER_LOOKUP:
+            raise ValueError(f"at most {REFUNDS_PER_LOOKUP} refund ids per lookup")
+        if not refund_ids:
+            return {}
+        params = {"id:in": ",".join(str(i) for i in refund_ids), "limit": str(REFUNDS_PER_LOOKUP)}
+        path = "/v3/orders/payment_actions/refunds"
+        response = self._read("GET", path, params=params)
+        if response.status_code == 204 or not response.content:
+            return {}
+        refunds = _parse(_RefundListEnvelope, response, method="GET", path=path).data
+        return {refund.id: refund.to_domain() for refund in refunds}
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _read(

@@ -125,6 +125,24 @@ class StateStore:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def awaiting_payout_check(
+        self, *, synced_after: datetime, synced_before: datetime
+    ) -> Iterator[RefundState]:
+        """SYNCED refunds last written in the window whose payout nobody has checked yet, oldest first."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "by_status",
+            "KeyConditionExpression": Key("status").eq(SyncStatus.SYNCED.value)
+            & Key("updated_at").between(synced_after.isoformat(), synced_before.isoformat()),
+            "FilterExpression": Attr("payout_checked_at").not_exists(),
+        }
+        while True:
+            response = self.table.query(**kwargs)
+            for item in response["Items"]:
+                yield RefundState.model_validate(item)
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def count_by_status(self) -> dict[SyncStatus, int]:
         counts: dict[SyncStatus, int] = {}
         for status in SyncStatus:

@@ -200,5 +200,10 @@ class CreatedRefund(Frozen):
         return marker in self.reason or any(marker in item.reason for item in self.items)
 
 
+def declined_text(refund: CreatedRefund) -> str:
+    """What the gateway said, payment by payment: "braintree: Processor declined"."""
+    return "; ".join(f"{p.provider_id}: {p.declined_message or 'declined'}" for p in refund.declined_payments)
+
+
 def payments_total(payments: tuple[Payment, ...] | list[Payment]) -> Decimal:
     return to_cents(total(payment.amount for payment in payments))

@@ -32,6 +32,7 @@ from refund_sync.domain.bigcommerce import (
     Consignment,
     Frozen,
     OrderLine,
+    OrderStatus,
     RefundItem,
     RefundItemType,
 )
@@ -141,12 +142,25 @@ def line_role(line: RefundLine, rules: MappingRules) -> LineRole:
     return LineRole.PRODUCT
 
 
-def needs_refund_history(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
-    """Splitting shipping or handling over several consignments needs what each already refunded."""
+def splits_shipping(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
+    """The refund gives back shipping or handling that the order charged on several consignments."""
     charged = [c for c in order.consignments if c.shipping_inc_tax > 0 or c.handling_inc_tax > 0]
     gives_back = refund.shipping_amount + refund.handling_amount + refund.shipping_tax + refund.handling_tax
     has_lines = any(line.item_type == "ShipItem" for line in refund.lines)
     return len(charged) > 1 and (gives_back > 0 or has_lines)
+
+
+def may_hold_refunds(order: BigCommerceOrder) -> bool:
+    """Whether BigCommerce may hold earlier refunds of the order. A refund turns the order Refunded or
+    Partially Refunded, and a product refund shows on its line; an order showing neither has none.
+    (The order's own refunded_amount cannot tell: BigCommerce documents it as always 0.)"""
+    refunded_status = order.status_id in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
+    return refunded_status or any(line.quantity_refunded for line in order.lines)
+
+
+def needs_refund_history(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
+    """Splitting shipping or handling over several consignments needs what each already refunded."""
+    return splits_shipping(refund, order) and may_hold_refunds(order)
 
 
 def describe(line: RefundLine) -> str:

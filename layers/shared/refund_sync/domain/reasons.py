@@ -124,8 +124,10 @@ class Reason(Enum):
     )
     GATEWAY_DECLINED = ReasonInfo(
         Outcome.FAILED,
-        "BigCommerce created the refund but the payment gateway declined it; no money moved.",
-        "Read the decline message, resolve it with the gateway (or refund by other means), then redrive.",
+        "BigCommerce created the refund but the payment gateway declined it; no money moved. Found when "
+        "the refund was created, or later by the payout check (gateways answer asynchronously).",
+        "Read the decline message and resolve it with the gateway (or refund by other means), then run "
+        "`refund-sync sync <document number>`, or redrive it if it is in the dead-letter queue.",
     )
     BIGCOMMERCE_REJECTED = ReasonInfo(
         Outcome.FAILED,

@@ -1,8 +1,9 @@
 """The sync state of one NetSuite refund, and what a new delivery of it should do. Pure.
 
-    (new) ─▶ SUBMITTING ─▶ SYNCED
-      │           │
-      ├───────────┴─▶ FAILED / HELD      (a reason a person can act on; dead-lettered)
+    (new) ─▶ SUBMITTING ─▶ SYNCED ─▶ (payout checked)
+      │           │            │
+      ├───────────┴────────────┴─▶ FAILED / HELD   (a reason a person can act on; dead-lettered,
+      │                                             or, for a late gateway decline, listed for review)
       ├─▶ PENDING                         (a transient error before the create; the queue retries)
       └─▶ DRY_RUN                         (dry-run mode: mapped and quoted, nothing created)
 
@@ -69,7 +70,9 @@ class RefundState(BaseModel):
     payments: tuple[PaymentRecord, ...] = ()
     items: tuple[str, ...] = Field(default=(), description="The refund request, one line per item")
     bigcommerce_refund_id: int | None = None
-    order_status_after: int | None = None
+    payout_checked_at: AwareDatetime | None = Field(
+        default=None, description="When the payout check found the refund not declined by the gateway"
+    )
     dry_run: bool = False
 
     attempts: int = Field(default=0, description="Deliveries that worked on this refund")

@@ -67,13 +67,19 @@ class RefundLedger:
         }
         if previous is None:
             state = RefundState(created_at=now, version=1, **base, **fields)
-        else:
-            state = previous.model_copy(update={**base, **fields, "version": previous.version + 1})
-        state = state.model_copy(
-            update={"history": with_history(state.history, HistoryEntry(at=now, status=status, note=note))}
+            return self._save(None, state, note, now)
+        return self._save(previous, previous.model_copy(update={**base, **fields}), note, now)
+
+    def _save(
+        self, previous: RefundState | None, state: RefundState, note: str, now: datetime
+    ) -> RefundState:
+        """Stamp, note in the history, validate (model_copy does not), and store conditionally."""
+        if previous is not None:
+            state = state.model_copy(update={"version": previous.version + 1, "updated_at": now})
+        entry = HistoryEntry(at=now, status=state.status, note=note)
+        state = RefundState.model_validate(
+            state.model_copy(update={"history": with_history(state.history, entry)}).model_dump()
         )
-        # validate the merged copy (model_copy does not), then store it conditionally
-        state = RefundState.model_validate(state.model_dump())
         return self.store.save(state, expected_version=previous.version if previous else None)
 
     def submitting(
@@ -106,7 +112,6 @@ class RefundLedger:
         refund_id: int,
         refunded: Decimal,
         payments: tuple[PaymentRecord, ...],
-        order_status: int | None,
         note: str,
     ) -> RefundState:
         return self._write(
@@ -117,8 +122,8 @@ class RefundLedger:
             bigcommerce_refund_id=refund_id,
             refunded_amount=to_cents(refunded),
             payments=payments,
-            order_status_after=order_status,
             synced_at=self.clock(),
+            payout_checked_at=None,  # a new BigCommerce refund: its payout is yet to be checked
             reason_code=None,
             reason_detail=None,
         )
@@ -189,3 +194,24 @@ class RefundLedger:
         return self._write(
             previous, refund, previous.status, f"NetSuite write-back: {result}", write_back=result
         )
+
+    # -- the payout check: transitions of a synced refund, known by its state alone ----------------------
+    def payout_confirmed(self, previous: RefundState, payments: tuple[PaymentRecord, ...]) -> RefundState:
+        now = self.clock()
+        checked = previous.model_copy(update={"payout_checked_at": now, "payments": payments})
+        return self._save(previous, checked, "payout check: no payment declined by the gateway", now)
+
+    def payout_declined(
+        self, previous: RefundState, payments: tuple[PaymentRecord, ...], detail: str
+    ) -> RefundState:
+        reason, now = Reason.GATEWAY_DECLINED, self.clock()
+        declined = previous.model_copy(
+            update={
+                "status": SyncStatus(reason.outcome.value),
+                "reason_code": reason.name,
+                "reason_detail": detail,
+                "payments": payments,
+                "payout_checked_at": now,
+            }
+        )
+        return self._save(previous, declined, f"{reason.name}: {detail}", now)

@@ -1,8 +1,10 @@
 """The refund engine: one NetSuite refund in, at most one BigCommerce refund out.
 
-Common path, five BigCommerce calls: read the order, quote, create, read the refund back, read the
-order's status. The order's refund list is read only when it is needed: to split shipping over
-several consignments, and before any create that follows an earlier create attempt.
+Common path, three BigCommerce calls: read the order, quote, create. The order's refund list is read
+only when it is needed: to split shipping over several consignments of an order refunded before, and
+before any create that follows an earlier create attempt. BigCommerce sets the order's status
+(Refunded or Partially Refunded) itself; gateway declines arrive asynchronously and are found by the
+bulk payout check (services/check_payouts.py), one call for many refunds.
 
 Exactly once: BigCommerce has no idempotency key, so the state item is written SUBMITTING *before*
 the create, and every later delivery of a refund that reached SUBMITTING first looks among the
@@ -28,7 +30,13 @@ from refund_sync.adapters.bigcommerce import (
 )
 from refund_sync.adapters.state_store import StateConflict
 from refund_sync.config import Settings
-from refund_sync.domain.bigcommerce import BigCommerceOrder, CreatedRefund, OrderStatus, Payment, RefundQuote
+from refund_sync.domain.bigcommerce import (
+    BigCommerceOrder,
+    CreatedRefund,
+    Payment,
+    RefundQuote,
+    declined_text,
+)
 from refund_sync.domain.mapping import (
     MappingRules,
     RefundedSoFar,
@@ -37,6 +45,7 @@ from refund_sync.domain.mapping import (
     needs_refund_history,
     plan_refund,
     refund_marker,
+    splits_shipping,
 )
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
@@ -203,12 +212,12 @@ class RefundEngine:
         order_id = order_id if order_id is not None else order_id_of(refund)
         check_netsuite_totals(refund, self.rules.tolerance)  # needs no BigCommerce call: refuse early
         order = self.bigcommerce.get_order(order_id)
-        refunded = None
-        if needs_refund_history(refund, order):
-            shipping, handling = refunded_so_far(self.bigcommerce.list_order_refunds(order_id))
-            refunded = RefundedSoFar(shipping=shipping, handling=handling)
-        plan = plan_refund(refund, order, self.rules, refunded)
-        quote = self.bigcommerce.quote(order_id, plan.items)
+        with_history = needs_refund_history(refund, order)
+        plan, quote = self._plan_and_quote(refund, order, with_history=with_history)
+        if quote.adjustment < 0 and not with_history and splits_shipping(refund, order):
+            # The order showed no earlier refund, yet BigCommerce finds part of the shipping gone (its
+            # status was changed by hand since): split it again, knowing what each address has left.
+            plan, quote = self._plan_and_quote(refund, order, with_history=True)
         self._check_quote(refund, plan, quote)
         payments = choose_payments(
             quote, order, self.settings.refund_method_policy, paid_out_by_netsuite=refund.paid_out.by_netsuite
@@ -216,6 +225,16 @@ class RefundEngine:
         return Preview(plan=plan, quote=quote, payments=payments, order=order)
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _plan_and_quote(
+        self, refund: NetSuiteRefund, order: BigCommerceOrder, *, with_history: bool
+    ) -> tuple[RefundPlan, RefundQuote]:
+        refunded = None
+        if with_history:
+            shipping, handling = refunded_so_far(self.bigcommerce.list_order_refunds(order.id))
+            refunded = RefundedSoFar(shipping=shipping, handling=handling)
+        plan = plan_refund(refund, order, self.rules, refunded)
+        return plan, self.bigcommerce.quote(order.id, plan.items)
+
     def _check_quote(self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote) -> None:
         if quote.adjustment < 0:
             raise RefundProblem(
@@ -244,38 +263,28 @@ class RefundEngine:
     def _finish(
         self, refund: NetSuiteRefund, state: RefundState, created: CreatedRefund, *, recovered: bool
     ) -> SyncResult:
-        read_back = self.bigcommerce.get_refund(created.id)
+        # The create's own answer is the record: a second read now would learn nothing new, since
+        # gateways decline asynchronously. The payout check confirms each refund later, in bulk.
         payments = tuple(
             PaymentRecord(provider_id=p.provider_id, amount=to_cents(p.amount), offline=p.offline)
-            for p in read_back.payments
+            for p in created.payments
         )
-        if read_back.declined_payments:
-            messages = "; ".join(
-                f"{p.provider_id}: {p.declined_message or 'declined'}" for p in read_back.declined_payments
-            )
+        if created.declined_payments:
             raise RefundProblem(
                 Reason.GATEWAY_DECLINED,
-                f"BigCommerce refund {read_back.id} was declined - {messages}",
-                bigcommerce_refund_id=read_back.id,
+                f"BigCommerce refund {created.id} was declined - {declined_text(created)}",
+                bigcommerce_refund_id=created.id,
                 payments=payments,
             )
-        status = self.bigcommerce.get_order_status(read_back.order_id)
-        note = f"BigCommerce refund {read_back.id}: {read_back.total_amount} {refund.currency}"
-        if status not in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
-            note += f"; the order shows status {status}, not Refunded or Partially Refunded"
-            logger.warning(
-                "Order status did not follow the refund",
-                extra={"order_id": read_back.order_id, "status": status},
-            )
+        note = f"BigCommerce refund {created.id}: {to_cents(created.total_amount)} {refund.currency}"
         if recovered:
             note += " (found at BigCommerce after an unanswered create; not created again)"
         synced = self.ledger.synced(
             state,
             refund,
-            refund_id=read_back.id,
-            refunded=read_back.total_amount,
+            refund_id=created.id,
+            refunded=created.total_amount,
             payments=payments,
-            order_status=status,
             note=note,
         )
         self._count_synced(refund, synced)
