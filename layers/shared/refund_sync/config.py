@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     payout_check_window_days: int = Field(
         default=7, ge=1, description="Refunds synced longer ago than this are no longer checked"
     )
+    payout_check_stop_margin_seconds: int = Field(
+        default=20, ge=5, description="Stop this long before the timeout; the next run goes on"
+    )
 
     @field_validator("first_sync_from", mode="before")
     @classmethod

@@ -1,13 +1,16 @@
 """The HTTP face of the simulated store: BigCommerce's v2/v3 order and refund endpoints, plus /__sandbox.
 
 Every API request passes the same gates BigCommerce's gateway applies, in this order: the store hash
-(404), the X-Auth-Token (401), the store's quota (429), then any injected fault. Every API response
-carries the rate-limit headers; every API call is logged for the rehearsal to inspect.
+(404), the X-Auth-Token (401), the store's quota (429), then any injected fault: a dropped connection
+(no answer at all, before or after the request is processed) or an error status (instead of, or after,
+processing). Every API response carries the rate-limit headers; every API call is logged for the
+rehearsal to inspect, a dropped one with status 0 (what the client received: nothing).
 """
 
 from __future__ import annotations
 
 import hmac
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from refund_sync_sandbox.bigcommerce import render
 from refund_sync_sandbox.bigcommerce.errors import STATUS_CODES_URL, BadRequest, NotFound, StoreError
 from refund_sync_sandbox.bigcommerce.models import (
+    DropRule,
     FaultRule,
     ForcedRateLimit,
     Order,
@@ -41,6 +45,7 @@ _FAULT_TITLES = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+DROPPED_STATUS = 0  # how the call log records a request whose connection was closed unanswered
 _CREATE_REFUND = "create_refund"
 _QUOTE_REFUND = "quote_refund"
 
@@ -84,6 +89,7 @@ def _register_gateway(app: Flask, store: BigCommerceStore, *, access_token: str,
             return None
         g.rate_headers = None
         g.after_commit_fault = None
+        g.drop_connection = False
         if request.path.split("/")[2] != store_hash:
             return json_response(render.v3_error(404, "Store not found."), 404)
         token = request.headers.get("X-Auth-Token", "")
@@ -95,6 +101,11 @@ def _register_gateway(app: Flask, store: BigCommerceStore, *, access_token: str,
             return json_response(
                 render.v3_error(429, "Too many requests: the store's request quota is spent."), 429
             )
+        drop = store.faults.take_drop(request.method, _api_path())
+        if drop is not None:
+            g.drop_connection = True
+            # Unprocessed: this placeholder never reaches the client (the connection closes instead).
+            return None if drop.after_commit else Response(status=204)
         fault = store.faults.take(request.method, _api_path())
         if fault is None:
             return None
@@ -106,6 +117,12 @@ def _register_gateway(app: Flask, store: BigCommerceStore, *, access_token: str,
     @app.after_request
     def finish(response: Response) -> Response:
         if not _is_api_request():
+            return response
+        if g.get("drop_connection"):
+            store.record_call(
+                request.method, request.path, request.query_string.decode(), DROPPED_STATUS, _logged_body()
+            )
+            _close_connection_unanswered()
             return response
         fault: FaultRule | None = g.get("after_commit_fault")
         if fault is not None and response.status_code < 400:
@@ -141,6 +158,15 @@ def _register_gateway(app: Flask, store: BigCommerceStore, *, access_token: str,
     def control_validation_error(error: ValidationError) -> Response:
         details = [{"loc": list(issue["loc"]), "msg": issue["msg"]} for issue in error.errors()]
         return json_response({"error": "Invalid request body.", "details": details}, 400)
+
+
+def _close_connection_unanswered() -> None:
+    """Shut the client's socket before werkzeug writes the response: the client reads end-of-stream where
+    the status line should be (requests raises ConnectionError), and werkzeug's write fails quietly."""
+    connection = request.environ.get("werkzeug.socket")
+    if not isinstance(connection, socket.socket):
+        raise RuntimeError("dropping a connection needs the simulator served by werkzeug (start_*_server)")
+    connection.shutdown(socket.SHUT_RDWR)
 
 
 def _fault_response(fault: FaultRule) -> Response:
@@ -389,6 +415,11 @@ def _register_control(app: Flask, store: BigCommerceStore) -> None:
     def control_clear_faults() -> Response:
         store.clear_faults()
         return Response(status=204)
+
+    @route("/faults/drop-connection", ["POST"])
+    def control_drop_connection() -> Response:
+        store.faults.add_drop(_control_body(DropRule))
+        return json_response(store.faults.pending(), 201)
 
     @route("/faults/commit-then-stall", ["POST"])
     def control_stall() -> Response:

@@ -7,11 +7,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TypeVar
 
-from refund_sync_sandbox.bigcommerce.models import FaultRule, StallRule
+from refund_sync_sandbox.bigcommerce.models import DropRule, FaultRule, StallRule
 
 DEFAULT_QUOTA = 150  # Standard and Plus plans: 150 requests per 30 s, shared by every app on the store
 DEFAULT_WINDOW_MS = 30_000
+
+_RuleT = TypeVar("_RuleT", FaultRule, DropRule)
 
 
 @dataclass(frozen=True)
@@ -94,25 +97,37 @@ class FaultPlan:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._drops: list[DropRule] = []
         self._stalls: list[StallRule] = []
 
     def add(self, rule: FaultRule) -> None:
         with self._lock:
             self._rules.append(rule.model_copy())
 
+    def add_drop(self, rule: DropRule) -> None:
+        with self._lock:
+            self._drops.append(rule.model_copy())
+
     def add_stall(self, rule: StallRule) -> None:
         with self._lock:
             self._stalls.append(rule.model_copy())
 
     def take(self, method: str, path: str) -> FaultRule | None:
-        """The first rule matching the request, spending one of its `count`."""
+        """The first error rule matching the request, spending one of its `count`."""
+        return self._take(self._rules, method, path)
+
+    def take_drop(self, method: str, path: str) -> DropRule | None:
+        """The first dropped-connection rule matching the request, spending one of its `count`."""
+        return self._take(self._drops, method, path)
+
+    def _take(self, rules: list[_RuleT], method: str, path: str) -> _RuleT | None:
         with self._lock:
-            for rule in self._rules:
+            for rule in rules:
                 method_matches = rule.method == "*" or rule.method.upper() == method.upper()
                 if method_matches and fnmatchcase(path, rule.path):
                     taken = rule.model_copy(update={"count": 1})
                     if rule.count == 1:
-                        self._rules.remove(rule)
+                        rules.remove(rule)
                     else:
                         rule.count -= 1
                     return taken
@@ -130,12 +145,14 @@ class FaultPlan:
         with self._lock:
             return {
                 "faults": [rule.model_dump() for rule in self._rules],
+                "drops": [rule.model_dump() for rule in self._drops],
                 "stalls": [rule.model_dump() for rule in self._stalls],
             }
 
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._drops.clear()
             self._stalls.clear()
 
 

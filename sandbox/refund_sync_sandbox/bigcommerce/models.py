@@ -483,6 +483,21 @@ class FaultRule(_Seed):
     message: str | None = None
 
 
+class DropRule(_Seed):
+    """Close the connection of the next `count` matching API requests without answering them: the client
+    sees the connection drop (no status, no body), as when a load balancer or the network cuts it."""
+
+    method: str = Field(default="*", description="HTTP method, or * for any")
+    path: str = Field(
+        description="fnmatch pattern on the path after /stores/{hash}, e.g. /v3/orders/*/payment_actions/*"
+    )
+    count: int = Field(default=1, ge=1)
+    after_commit: bool = Field(
+        default=True,
+        description="Process the request first (a refund create commits), then drop; False: drop unprocessed",
+    )
+
+
 class StallRule(_Seed):
     """Commit the next refund create, then hold its response (so the client times out)."""
 

@@ -31,6 +31,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     STORE_CREDIT,
     CallRecord,
     CreateRefundRequest,
+    DropRule,
     FaultRule,
     Order,
     QuoteRequest,
@@ -277,6 +278,16 @@ class BigCommerceStore:
                 }
             )
         )
+
+    def drop_connection_next(
+        self, method: str, path: str, count: int = 1, *, after_commit: bool = True
+    ) -> None:
+        """Close the connection of the next `count` requests matching `method` and `path` unanswered.
+
+        With `after_commit` (the default) the request is processed first: a refund create commits, yet
+        the client only sees the connection drop, and cannot tell whether the refund was made.
+        """
+        self.faults.add_drop(DropRule(method=method, path=path, count=count, after_commit=after_commit))
 
     def commit_then_stall(self, seconds: float, *, order_id: int | None = None) -> None:
         """The next refund create (on `order_id`, or any order) commits, then holds its response."""

@@ -86,7 +86,7 @@ class PayoutChecker:
             synced_before=now - timedelta(minutes=self.settings.payout_check_delay_minutes),
         )
         for batch in _batches(due, REFUNDS_PER_LOOKUP):
-            if seconds_left() < self.settings.poller_stop_margin_seconds:
+            if seconds_left() < self.settings.payout_check_stop_margin_seconds:
                 report.stopped_early = True  # the next run picks up where this one stopped
                 break
             self._check(batch, report)
