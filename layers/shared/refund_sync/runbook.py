@@ -35,6 +35,8 @@ RECORDED_OTHERWISE = {
     "create's own answer also puts the message in the dead-letter queue; a decline found later by the payout "
     "check does not (its message was done long before): the gateway-declined alarm and `refund-sync "
     "failures` show it.",
+    Reason.REFUND_TOO_LARGE: "The poller records the refund FAILED and does not queue it (no message could "
+    "hold it, so none reaches the dead-letter queue); the sweep goes on. `refund-sync failures` lists it.",
     Reason.CREATED_FROM_BIGCOMMERCE: "The poller records the refund as SKIPPED and never queues it; it "
     "raises no alarm and does not reach the dead-letter queue.",
 }

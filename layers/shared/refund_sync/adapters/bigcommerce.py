@@ -517,7 +517,7 @@ class BigCommerceClient:
         if response.status_code >= 400:
             try:
                 message = error_message(simplejson.loads(response.content or b"null"))
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than any error body
                 message = response.text[:300] or response.reason
             raise BigCommerceError(
                 response.status_code,

@@ -9,6 +9,7 @@ the poller sees it within SQS's five-minute window.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,8 +27,14 @@ if TYPE_CHECKING:
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
+MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's limit for one message
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60
-NO_ORDER_GROUP = "no-bigcommerce-order"
+MAX_DETAIL_CHARACTERS = 1000
+NO_ORDER_GROUP = "no-bigcommerce-order"  # a message whose refund (and so its order) cannot be read
+# A BigCommerce order id is a number; the digits also keep the group within what SQS allows (128 ASCII).
+ORDER_NUMBER = re.compile(r"[0-9]{1,100}")
+# SQS accepts only XML 1.0 characters in message attributes (and bodies).
+_NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class RefundMessage(BaseModel):
@@ -42,8 +49,17 @@ class RefundMessage(BaseModel):
     @property
     def group_id(self) -> str:
         order = (self.refund.bigcommerce_order_id or "").strip()
-        # Refunds without an order still flow, to be recorded with their reason; they share a group.
-        return f"order-{order}" if order else NO_ORDER_GROUP
+        if ORDER_NUMBER.fullmatch(order):
+            # written as the engine reads it (no leading zeros), so all refunds of one order share a group
+            return f"order-{int(order)}"
+        # Refunds without an order number still flow, to be recorded with their reason. Each has a group of
+        # its own: nothing needs serialising, and in the FIFO dead-letter queue a shared group would show
+        # an operator's peek only its first ten messages.
+        return f"{NO_ORDER_GROUP}-{self.refund.id}"
+
+    @property
+    def body(self) -> str:
+        return self.model_dump_json(by_alias=True)
 
     @property
     def deduplication_id(self) -> str:
@@ -105,6 +121,12 @@ def peek_dead_letters(sqs: SQSClient, queue_url: str, limit: int = 1000) -> list
     return [DeadLetter.from_message(message) for message in messages]
 
 
+def sqs_text(text: str, limit: int) -> str:
+    """`text` as SQS takes it: characters it refuses (control characters, lone surrogates, which a bad
+    message's field names may hold) replaced, at most `limit` long, never empty."""
+    return _NOT_SQS_TEXT.sub("\ufffd", text)[:limit] or "-"
+
+
 class EnqueueFailed(Exception):
     """Some messages could not be enqueued even after retrying; the poller must not advance."""
 
@@ -115,7 +137,7 @@ def _batches(messages: Sequence[RefundMessage]) -> list[list[SendMessageBatchReq
     current: list[SendMessageBatchRequestEntryTypeDef] = []
     size = 0
     for index, message in enumerate(messages):
-        body = message.model_dump_json(by_alias=True)
+        body = message.body
         entry: SendMessageBatchRequestEntryTypeDef = {
             "Id": str(index),
             "MessageBody": body,
@@ -204,7 +226,10 @@ class RefundQueues:
             MessageDeduplicationId=message_id,
             MessageAttributes={
                 "FailureReason": {"DataType": "String", "StringValue": reason_code},
-                "FailureDetail": {"DataType": "String", "StringValue": detail[:1000] or "-"},
+                "FailureDetail": {
+                    "DataType": "String",
+                    "StringValue": sqs_text(detail, MAX_DETAIL_CHARACTERS),
+                },
             },
         )
 

@@ -12,14 +12,47 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from refund_sync.domain.money import Money
 
 DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
-WireMoney = Annotated[Money, WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN})]
-WireQuantity = Annotated[Decimal, WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN})]
+MAX_INTEGER_DIGITS = 15
+MAX_DECIMAL_PLACES = 30
+MAX_SIGNIFICANT_DIGITS = 34
+
+
+def _within_reach(value: Decimal) -> Decimal:
+    """Refuse figures no NetSuite record holds: past them, money arithmetic (28 digits) and the state table
+    (38 significant digits, exponents -128 to 125) would fail on the refund instead of recording why."""
+    if abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+        raise ValueError(f"beyond any NetSuite figure (at most {MAX_INTEGER_DIGITS} digits before the point)")
+    _, digits, exponent = value.as_tuple()
+    coefficient = "".join(map(str, digits))
+    places = -int(exponent) - (len(coefficient) - len(coefficient.rstrip("0")))
+    if places > MAX_DECIMAL_PLACES or len(coefficient) > MAX_SIGNIFICANT_DIGITS:
+        raise ValueError(
+            f"more digits than any NetSuite figure (at most {MAX_SIGNIFICANT_DIGITS}, "
+            f"{MAX_DECIMAL_PLACES} after the point)"
+        )
+    return value
+
+
+WireMoney = Annotated[
+    Money, AfterValidator(_within_reach), WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN})
+]
+WireQuantity = Annotated[
+    Decimal, AfterValidator(_within_reach), WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN})
+]
 InternalId = Annotated[str, StringConstraints(pattern=r"^[0-9]+$", max_length=20)]
 
 

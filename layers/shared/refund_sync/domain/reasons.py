@@ -146,6 +146,13 @@ class Reason(Enum):
         "Transient errors (timeouts, 5xx, throttling) persisted through every delivery.",
         "Check BigCommerce's status and the consumer's logs; redrive once the service is back.",
     )
+    REFUND_TOO_LARGE = ReasonInfo(
+        Outcome.FAILED,
+        "The refund has too many lines to travel as one queue message (SQS takes at most 1 MiB, about "
+        "3,900 lines).",
+        "Split the refund in NetSuite into smaller refunds (each syncs on its own) and void this one, or "
+        "refund it by hand in BigCommerce and exclude it from the saved search.",
+    )
     CREATED_FROM_BIGCOMMERCE = ReasonInfo(
         Outcome.FAILED,
         "The refund was imported from BigCommerce into NetSuite, so sending it back would pay twice.",

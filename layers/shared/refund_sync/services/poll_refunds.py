@@ -21,16 +21,21 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from refund_sync.adapters.netsuite.client import NetSuiteClient, netsuite_client_from_settings
-from refund_sync.adapters.refund_queue import RefundMessage, RefundQueues
+from refund_sync.adapters.netsuite.contract import PageResponse
+from refund_sync.adapters.netsuite.errors import NetSuiteError
+from refund_sync.adapters.refund_queue import MAX_MESSAGE_BYTES, RefundMessage, RefundQueues
 from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
-from refund_sync.observability import Metric, count, logger
+from refund_sync.observability import Metric, count, count_by, logger
 from refund_sync.services.refund_state import RefundLedger
 
 SECONDS_PER_PAGE_FLOOR = 5.0
+MAX_PAGES_WITHOUT_PROGRESS = 3
+"""Empty pages cut short for governance, in a row, before the run gives up (the contract: call again;
+repeated ones mean something is wrong). Without a bound the run would ask until its timeout."""
 
 
 # -- the events the poller accepts ----------------------------------------------------------------------
@@ -71,6 +76,7 @@ class PollReport:
     enqueued: int = 0
     skipped_synced: int = 0
     skipped_loop_guard: int = 0
+    failed_too_large: int = 0
     sweep_completed: bool = False
     stopped_early: bool = False
     after_id: str = "0"
@@ -98,6 +104,21 @@ def imported_from_bigcommerce(refund: NetSuiteRefund, external_id_pattern: re.Pa
     if origin.external_id and external_id_pattern.search(origin.external_id):
         return f"its external id {origin.external_id!r} marks it as imported from BigCommerce"
     return None
+
+
+def count_pages_without_progress(page: PageResponse, after_id: str, so_far: int) -> int:
+    """Empty pages cut short for governance, in a row; past a few, asking again would not help."""
+    if page.paging.last_id is not None:
+        return 0
+    stalled = so_far + 1
+    if page.paging.has_more and stalled >= MAX_PAGES_WITHOUT_PROGRESS:
+        raise NetSuiteError(  # the runbook's "ran out of governance units", with the same remedy
+            "USAGE_LIMIT",
+            f"page: {stalled} pages in a row after id {after_id} were cut short for governance before a "
+            "single refund; lower NETSUITE_PAGE_SIZE, and check the saved search (lines of one refund "
+            "spanning many search pages)",
+        )
+    return stalled
 
 
 def identity(refund: NetSuiteRefund) -> dict[str, str]:
@@ -167,6 +188,7 @@ class RefundPoller:
             return report
 
         slowest_page = SECONDS_PER_PAGE_FLOOR
+        pages_without_progress = 0
         while True:
             if deadline() < slowest_page * 1.5:
                 report.stopped_early = True
@@ -184,6 +206,9 @@ class RefundPoller:
             )
             report.pages += 1
             report.seen += len(page.refunds)
+            pages_without_progress = count_pages_without_progress(
+                page, checkpoint.after_id, pages_without_progress
+            )
             enqueued = self._enqueue(page.refunds, "schedule", report)
             report.enqueued += enqueued
             # Only now, with the page safely in the queue, may the checkpoint move past it.
@@ -227,6 +252,7 @@ class RefundPoller:
         )
         states = self.store.get_many(refund.id for refund in found.refunds)
         to_send: list[NetSuiteRefund] = []
+        messages: list[RefundMessage] = []
         for refund in found.refunds:
             state = states.get(refund.id)
             why = imported_from_bigcommerce(refund, self.loop_guard)
@@ -241,9 +267,17 @@ class RefundPoller:
                         f"{state.bigcommerce_refund_id}); never refunded twice",
                     }
                 )
-            else:
+            elif (message := self._sendable(refund, "on_demand", state)) is not None:
                 to_send.append(refund)
-        self.queues.enqueue([self._message(refund, "on_demand") for refund in to_send])
+                messages.append(message)
+            else:
+                report.not_sent.append(
+                    {
+                        **identity(refund),
+                        "why": f"{Reason.REFUND_TOO_LARGE.name}: {Reason.REFUND_TOO_LARGE.meaning}",
+                    }
+                )
+        self.queues.enqueue(messages)
         report.enqueued = [
             {**identity(refund), "bigcommerce_order": refund.bigcommerce_order_id or "-"}
             for refund in to_send
@@ -275,11 +309,33 @@ class RefundPoller:
                 report.skipped_loop_guard += 1
                 self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
                 count(Metric.REFUNDS_SKIPPED_LOOP_GUARD)
-            elif worth_sending(refund, states.get(refund.id), dry_run=self.settings.dry_run):
-                messages.append(self._message(refund, sent_by))
-            else:
+            elif not worth_sending(refund, states.get(refund.id), dry_run=self.settings.dry_run):
                 report.skipped_synced += 1
+            elif (message := self._sendable(refund, sent_by, states.get(refund.id))) is not None:
+                messages.append(message)
+            else:
+                report.failed_too_large += 1
         return self.queues.enqueue(messages)
+
+    def _sendable(
+        self, refund: NetSuiteRefund, sent_by: Literal["schedule", "on_demand"], state: RefundState | None
+    ) -> RefundMessage | None:
+        """The refund's message, or None when no queue message can hold it: then it is recorded FAILED,
+        so the sweep goes on past it instead of failing on its page at every run."""
+        message = self._message(refund, sent_by)
+        size = len(message.body.encode())
+        if size <= MAX_MESSAGE_BYTES:
+            return message
+        reason = Reason.REFUND_TOO_LARGE
+        detail = (
+            f"{refund.label} has {len(refund.lines)} lines: its message would take {size:,} bytes, "
+            f"more than the queue's {MAX_MESSAGE_BYTES:,}"
+        )
+        logger.error("Refund too large to queue", extra={"netsuite_id": refund.id, "detail": detail})
+        self.ledger.problem(state, refund, reason, detail)
+        count(Metric.REFUNDS_FAILED)
+        count_by(Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name)
+        return None
 
 
 @cache

@@ -28,6 +28,7 @@ from refund_sync.adapters.bigcommerce import (
     UncertainRefundCreate,
     refunded_so_far,
 )
+from refund_sync.adapters.refund_queue import ORDER_NUMBER
 from refund_sync.adapters.state_store import StateConflict
 from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import (
@@ -113,7 +114,7 @@ def order_id_of(refund: NetSuiteRefund) -> int:
             f"{refund.label} carries no BigCommerce order id: NetSuite found none on the refund, "
             "on the record it was created from, or on that record's sales order",
         )
-    if not raw.isdigit() or int(raw) <= 0:
+    if not ORDER_NUMBER.fullmatch(raw) or int(raw) <= 0:  # ASCII digits only: str.isdigit() takes "²"
         raise RefundProblem(
             Reason.ORDER_ID_MISSING, f"{refund.label} names order {raw!r}, not a BigCommerce order id"
         )

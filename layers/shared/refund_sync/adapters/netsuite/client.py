@@ -124,7 +124,9 @@ class NetSuiteClient:
             modified_since=modified_since,
             page_size=page_size or self._page_size,
         )
-        return self._call("POST", "page", request, PageResponse, deadline)
+        page = self._call("POST", "page", request, PageResponse, deadline)
+        _check_paging(request, page)
+        return page
 
     def find(
         self,
@@ -330,6 +332,36 @@ class NetSuiteClient:
         ) from error
 
 
+def _check_paging(request: PageRequest, page: PageResponse) -> None:
+    """The poller moves its checkpoint to lastId and pages on while hasMore, so both must agree with the
+    refunds and the request: a lastId behind the page would sweep the same refunds again, one past
+    refunds it did not send would skip them, hasMore without progress would ask for the same page."""
+    paging = page.paging
+    after = int(request.after_id)
+    ids = [int(refund.id) for refund in page.refunds]
+    last = int(paging.last_id) if paging.last_id is not None else None
+    problems = []
+    if int(paging.after_id) != after:
+        problems.append(f"afterId {paging.after_id} is not the {request.after_id} asked for")
+    if paging.count != len(ids):
+        problems.append(f"count {paging.count} but {len(ids)} refund(s)")
+    if any(later <= earlier for earlier, later in zip([after, *ids], ids, strict=False)):
+        problems.append(f"refund ids {ids[:10]} are not ascending after afterId {request.after_id}")
+    if ids and (last is None or last < ids[-1]):
+        problems.append(f"lastId {paging.last_id} is before the page's last refund {ids[-1]}")
+    elif last is not None and last <= after:
+        problems.append(f"lastId {paging.last_id} does not move past afterId {request.after_id}")
+    if paging.has_more and last is None and not paging.truncated_by_governance:
+        problems.append("hasMore without a lastId, and the page was not cut short for governance")
+    if problems:
+        raise NetSuiteContractError(
+            "CONTRACT_VIOLATION",
+            f"page: the RESTlet's paging contradicts itself ({'; '.join(problems)}); "
+            "is the deployed script the version this code expects?",
+            status=200,
+        )
+
+
 def _worth_retrying(error: BaseException) -> bool:
     # Out of time is final for this call, though the caller may try again on its next run.
     return isinstance(error, NetSuiteTransientError) and not isinstance(error, NetSuiteDeadlineError)
@@ -354,7 +386,7 @@ def _error_in(content: bytes) -> _ErrorBody | None:
         )
     try:
         body = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any error body
         return None
     if not isinstance(body, dict):
         return None
