@@ -4,19 +4,17 @@ next one resumes."""
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import moto.sqs.models as moto_sqs
 import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.core.utils import camelcase_to_underscores
 
 from refund_sync.adapters.refund_queue import RefundMessage
 from refund_sync.observability import metrics
-from refund_sync_sandbox.aws import REGION
+from refund_sync_sandbox.aws import REGION, linear_fifo_queues
 from refund_sync_sandbox.netsuite import generate_refunds
 from refund_sync_sandbox.sandbox import Sandbox
 from tests.integration.poller.support import checkpoint, metric_total, page_calls
@@ -27,50 +25,10 @@ STOP_MARGIN_SECONDS = 5
 
 
 @pytest.fixture
-def roomy_fifo_queues(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let moto hold 10,000 messages in one FIFO queue in seconds rather than minutes.
-
-    For every message sent, moto 5 recounts the queue (three scans of all its messages: the
-    ApproximateNumberOfMessages* statistics, each time it reads the queue's own attributes, several
-    times a message), converts each attribute name with a slow helper, and looks for an earlier copy
-    by scanning every message. Here the statistics read 0, the name conversion is memoised and the
-    earlier copy is found through an index; what is stored, deduplicated and delivered is unchanged."""
-    for statistic in (
-        "approximate_number_of_messages",
-        "approximate_number_of_messages_not_visible",
-        "approximate_number_of_messages_delayed",
-    ):
-        monkeypatch.setattr(moto_sqs.Queue, statistic, property(lambda _queue: 0))
-    monkeypatch.setattr(moto_sqs, "camelcase_to_underscores", functools.cache(camelcase_to_underscores))
-    indexed = _add_message_found_by_index(moto_sqs.Queue.add_message)
-    monkeypatch.setattr(moto_sqs.Queue, "add_message", indexed)
-
-
-def _add_message_found_by_index(
-    add_message: Callable[[moto_sqs.Queue, moto_sqs.Message], None],
-) -> Callable[[moto_sqs.Queue, moto_sqs.Message], None]:
-    """moto's Queue.add_message for a FIFO queue with deduplication ids, minus the scan of the queue."""
-
-    def add(queue: moto_sqs.Queue, message: moto_sqs.Message) -> None:
-        deduplication_id = message.deduplication_id
-        if not (queue.fifo_queue and deduplication_id) or queue.lambda_event_source_mappings:
-            add_message(queue, message)
-            return
-        latest: dict[str, moto_sqs.Message] = vars(queue).setdefault("_latest_by_deduplication_id", {})
-        earlier = latest.get(deduplication_id)
-        if (
-            earlier is not None
-            and message.sent_timestamp - earlier.sent_timestamp  # type: ignore[operator]
-            < moto_sqs.DEDUPLICATION_TIME_IN_SECONDS * 1000
-            and any(stored is earlier for stored in queue._messages)  # still in the queue (rare: a repeat)
-        ):
-            return
-        latest[deduplication_id] = message
-        with queue._messages_lock:
-            queue._messages.append(message)
-            queue._messages_lock.notify_all()
-
-    return add
+def roomy_fifo_queues() -> Iterator[None]:
+    """moto's FIFO bookkeeping made linear for 10,000 messages (see linear_fifo_queues)."""
+    with linear_fifo_queues():
+        yield
 
 
 def queue_contents(sandbox: Sandbox) -> list[tuple[RefundMessage, str, str]]:

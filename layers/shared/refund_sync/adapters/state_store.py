@@ -1,7 +1,8 @@
 """DynamoDB persistence of refund states and the poller's checkpoint. The only module that speaks to it.
 
 Items (one table, key `pk`):
-- `REFUND#<NetSuite internal id>`: a RefundState; GSIs by document number and by status.
+- `REFUND#<NetSuite internal id>`: a RefundState; GSIs by document number, by status, and (sparse) the
+  synced refunds whose payout is still to be checked.
 - `CHECKPOINT#poller`: the poller's Checkpoint.
 Every write is conditional on the version read, so two writers can never silently overwrite each other.
 """
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 REFUND_PREFIX = "REFUND#"
+# A sparse index: only SYNCED refunds whose payout is not yet checked carry this attribute, so the payout
+# check reads just those, never the refunds it has already seen.
+PAYOUT_CHECK_KEY = "payout_check"
+PAYOUT_CHECK_DUE = "due"
 CHECKPOINT_KEY = "CHECKPOINT#poller"
 BATCH_GET_LIMIT = 100
 
@@ -87,11 +92,11 @@ class StateStore:
         condition = (
             Attr("pk").not_exists() if expected_version is None else Attr("version").eq(expected_version)
         )
+        item = _item(refund_key(state.netsuite_id), state.model_dump(mode="python"))
+        if state.status is SyncStatus.SYNCED and state.payout_checked_at is None:
+            item[PAYOUT_CHECK_KEY] = PAYOUT_CHECK_DUE
         try:
-            self.table.put_item(
-                Item=_item(refund_key(state.netsuite_id), state.model_dump(mode="python")),
-                ConditionExpression=condition,
-            )
+            self.table.put_item(Item=item, ConditionExpression=condition)
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StateConflict(
@@ -128,12 +133,11 @@ class StateStore:
     def awaiting_payout_check(
         self, *, synced_after: datetime, synced_before: datetime
     ) -> Iterator[RefundState]:
-        """SYNCED refunds last written in the window whose payout nobody has checked yet, oldest first."""
+        """SYNCED refunds synced within the window whose payout nobody has checked yet, oldest first."""
         kwargs: dict[str, Any] = {
-            "IndexName": "by_status",
-            "KeyConditionExpression": Key("status").eq(SyncStatus.SYNCED.value)
-            & Key("updated_at").between(synced_after.isoformat(), synced_before.isoformat()),
-            "FilterExpression": Attr("payout_checked_at").not_exists(),
+            "IndexName": "by_payout_check",
+            "KeyConditionExpression": Key(PAYOUT_CHECK_KEY).eq(PAYOUT_CHECK_DUE)
+            & Key("synced_at").between(synced_after.isoformat(), synced_before.isoformat()),
         }
         while True:
             response = self.table.query(**kwargs)
