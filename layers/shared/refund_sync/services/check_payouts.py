@@ -90,6 +90,8 @@ class PayoutChecker:
                 report.stopped_early = True  # the next run picks up where this one stopped
                 break
             self._check(batch, report)
+        # Counted once per run, zero included: the dashboard shows the check running even when idle.
+        count(Metric.PAYOUTS_CONFIRMED, report.confirmed)
         logger.info("Payout check", extra=report.as_dict())
         return report
 
@@ -119,7 +121,6 @@ class PayoutChecker:
                 else:
                     self.ledger.payout_confirmed(state, payment_records(refund))
                     report.confirmed += 1
-                    count(Metric.PAYOUTS_CONFIRMED)
             except StateConflict:
                 # Someone wrote the item meanwhile (a write-back, an operator): next run sees it afresh.
                 logger.info(
