@@ -116,7 +116,7 @@ def per_10k_refunds(usage: PerRefund, prices: Prices, assumptions: Assumptions) 
         CostLine(
             "DynamoDB writes",
             Decimal(str(usage.write_units * refunds)) * prices.dynamodb_write_unit,
-            f"{usage.write_units:.1f} WRU per refund (table + 2 indexes)",
+            f"{usage.write_units:.1f} WRU per refund (table and indexes)",
         ),
         CostLine(
             "DynamoDB reads",
@@ -127,7 +127,9 @@ def per_10k_refunds(usage: PerRefund, prices: Prices, assumptions: Assumptions) 
             "DynamoDB payout-check re-reads",
             Decimal(str(recheck_units)) * prices.dynamodb_read_unit,
             f"{usage.payout_recheck_read_units:.2f} RRU x {runs_in_window:.0f} runs in the "
-            f"{assumptions.payout_check_window_days}-day window",
+            f"{assumptions.payout_check_window_days}-day window"
+            if usage.payout_recheck_read_units
+            else "none: a checked refund leaves the payout check's (sparse) index",
         ),
         CostLine(
             "Secrets Manager API calls",

@@ -304,7 +304,10 @@ def cost_model(
         + poller.aws.dynamodb_write_units / poller.refunds,
         read_units=float(consumer.aws.dynamodb_read_units + payout.aws.dynamodb_read_units) / synced
         + float(poller.aws.dynamodb_read_units) / poller.refunds,
-        payout_recheck_read_units=float(again.aws.dynamodb_read_units) / max(again.aws.items_scanned, 1),
+        # A second payout run reads only refunds still unchecked (a sparse index): none, once all are checked
+        payout_recheck_read_units=float(again.aws.dynamodb_read_units) / again.aws.items_scanned
+        if again.aws.items_scanned
+        else 0.0,
         secrets_calls=secrets_calls,
         log_bytes=(consumer.log_bytes + payout.log_bytes) / synced + poller.log_bytes / poller.refunds,
     )

@@ -26,9 +26,9 @@ from refund_sync.config import Settings, get_settings
 from refund_sync.domain.bigcommerce import CreatedRefund, declined_text
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import PaymentRecord, RefundState
+from refund_sync.domain.state import RefundState
 from refund_sync.observability import Metric, count, count_by, logger
-from refund_sync.services.refund_state import RefundLedger
+from refund_sync.services.refund_state import RefundLedger, payment_records
 
 
 @dataclass
@@ -54,13 +54,6 @@ class PayoutCheckReport:
 def _batches(states: Iterator[RefundState], size: int) -> Iterator[list[RefundState]]:
     while batch := list(islice(states, size)):
         yield batch
-
-
-def payment_records(refund: CreatedRefund) -> tuple[PaymentRecord, ...]:
-    return tuple(
-        PaymentRecord(provider_id=p.provider_id, amount=to_cents(p.amount), offline=p.offline)
-        for p in refund.payments
-    )
 
 
 class PayoutChecker:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.domain.bigcommerce import Payment
+from refund_sync.domain.bigcommerce import CreatedRefund, Payment
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
@@ -28,6 +28,14 @@ def _quoted(items: tuple[str, ...], quoted: Decimal, payments: list[Payment]) ->
         "reason_code": None,
         "reason_detail": None,
     }
+
+
+def payment_records(refund: CreatedRefund) -> tuple[PaymentRecord, ...]:
+    """A BigCommerce refund's payments as the state item records them (amounts in cents)."""
+    return tuple(
+        PaymentRecord(provider_id=p.provider_id, amount=to_cents(p.amount), offline=p.offline)
+        for p in refund.payments
+    )
 
 
 class RefundLedger:

@@ -52,9 +52,9 @@ from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
 from refund_sync.domain.refund_method import choose_payments
-from refund_sync.domain.state import NextStep, PaymentRecord, RefundState, create_may_still_land, next_step
+from refund_sync.domain.state import NextStep, RefundState, create_may_still_land, next_step
 from refund_sync.observability import Metric, count, count_by, logger
-from refund_sync.services.refund_state import RefundLedger
+from refund_sync.services.refund_state import RefundLedger, payment_records
 
 
 class TransientFailure(Exception):
@@ -266,10 +266,7 @@ class RefundEngine:
     ) -> SyncResult:
         # The create's own answer is the record: a second read now would learn nothing new, since
         # gateways decline asynchronously. The payout check confirms each refund later, in bulk.
-        payments = tuple(
-            PaymentRecord(provider_id=p.provider_id, amount=to_cents(p.amount), offline=p.offline)
-            for p in created.payments
-        )
+        payments = payment_records(created)
         if created.declined_payments:
             raise RefundProblem(
                 Reason.GATEWAY_DECLINED,
