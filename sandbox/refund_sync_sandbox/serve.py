@@ -25,9 +25,10 @@ from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, scenarios, seed
 
 OUTPUTS_FILE = Path(".sandbox/outputs.json")
-# The names the sandbox runs the handlers under (Sandbox.run_poller and drain use the same).
+# The names the sandbox runs the handlers under (Sandbox.run_poller, drain and run_payout_check use the same).
 POLLER_FUNCTION_NAME = "refund-sync-poller"
 CONSUMER_FUNCTION_NAME = "refund-sync-consumer"
+PAYOUT_CHECK_FUNCTION_NAME = "refund-sync-payout-check"
 
 
 def _queue_arn(sandbox: Sandbox, queue_url: str) -> str:
@@ -47,6 +48,7 @@ def sandbox_outputs(sandbox: Sandbox) -> dict[str, Any]:
         "StateTableName": aws.table_name,
         "PollerFunctionName": POLLER_FUNCTION_NAME,
         "ConsumerFunctionName": CONSUMER_FUNCTION_NAME,
+        "PayoutCheckFunctionName": PAYOUT_CHECK_FUNCTION_NAME,
         "NetSuiteSecretName": aws.netsuite_secret_name,
         "BigCommerceSecretName": aws.bigcommerce_secret_name,
         "AwsEndpointUrl": aws.endpoint_url,
