@@ -56,6 +56,15 @@ class StoppableServer:
     def stop(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def run_until_interrupted(self) -> None:
+        """Serve until Ctrl-C (the simulators' own command lines), then stop."""
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def __enter__(self) -> Self:
         return self
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 from pathlib import Path
 
 from refund_sync_sandbox.bigcommerce.models import Order
@@ -43,12 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"BigCommerce simulator: {server.api_url}  (X-Auth-Token: {server.access_token})")
     print(f"Orders: {', '.join(str(order.id) for order in orders)}; control API: {server.url}/__sandbox/")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.run_until_interrupted()
 
 
 if __name__ == "__main__":

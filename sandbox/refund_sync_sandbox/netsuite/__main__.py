@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import threading
 
 from refund_sync_sandbox.netsuite.account import NetSuiteAccount
 from refund_sync_sandbox.netsuite.credentials import SandboxCredentials
@@ -32,12 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in server.environment().items():
         print(f"{name}={value}")
     print(f"{args.refunds} refunds; credentials and control API: {server.url}/__sandbox/credentials")
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.run_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ ClientFactory = Callable[..., NetSuiteClient]
 
 
 @pytest.fixture(scope="session")
-def credentials() -> SandboxCredentials:
-    return SandboxCredentials.generate("1234567_SB1")
+def credentials(netsuite_credentials: SandboxCredentials) -> SandboxCredentials:
+    """The session's simulated account keys (tests/conftest.py): RSA key generation takes a moment."""
+    return netsuite_credentials
 
 
 @pytest.fixture

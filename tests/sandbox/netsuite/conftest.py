@@ -27,9 +27,9 @@ Restlet = Callable[..., requests.Response]
 
 
 @pytest.fixture(scope="session")
-def credentials() -> SandboxCredentials:
-    # RSA 3072 key generation takes a moment: once per session.
-    return SandboxCredentials.generate("1234567_SB1")
+def credentials(netsuite_credentials: SandboxCredentials) -> SandboxCredentials:
+    """The session's simulated account keys (tests/conftest.py): RSA key generation takes a moment."""
+    return netsuite_credentials
 
 
 @pytest.fixture
