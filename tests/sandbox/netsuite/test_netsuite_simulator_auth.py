@@ -73,11 +73,11 @@ def test_tba_mistakes_are_refused_as_invalid_login_attempt(
     assert reason in (last_failure(account) or "")
 
 
-def test_the_query_is_signed_but_the_json_body_is_not(
+def signed_page_request(
     account: NetSuiteAccount, credentials: SandboxCredentials, server: RunningServer, tba_signer: Signer
-) -> None:
-    # Given a request signed for one deployment
-    signed = requests.Request(
+) -> requests.PreparedRequest:
+    """A page request signed with TBA, prepared to be sent (and tampered with) by hand."""
+    return requests.Request(
         "POST",
         server.restlet_url,
         params={"script": account.script_id, "deploy": account.deploy_id},
@@ -85,6 +85,13 @@ def test_the_query_is_signed_but_the_json_body_is_not(
         headers={"Content-Type": "application/json"},
         auth=tba_signer(credentials),
     ).prepare()
+
+
+def test_the_query_is_signed_but_the_json_body_is_not(
+    account: NetSuiteAccount, credentials: SandboxCredentials, server: RunningServer, tba_signer: Signer
+) -> None:
+    # Given a request signed for one deployment
+    signed = signed_page_request(account, credentials, server, tba_signer)
     with requests.Session() as session:
         # When only the body changes, the signature still holds (RFC 5849: JSON bodies are not signed)
         body_changed = signed.copy()
@@ -101,14 +108,7 @@ def test_the_query_is_signed_but_the_json_body_is_not(
 def test_a_replayed_nonce_is_refused(
     account: NetSuiteAccount, credentials: SandboxCredentials, server: RunningServer, tba_signer: Signer
 ) -> None:
-    signed = requests.Request(
-        "POST",
-        server.restlet_url,
-        params={"script": account.script_id, "deploy": account.deploy_id},
-        data=json.dumps(PAGE),
-        headers={"Content-Type": "application/json"},
-        auth=tba_signer(credentials),
-    ).prepare()
+    signed = signed_page_request(account, credentials, server, tba_signer)
     with requests.Session() as session:
         assert session.send(signed, timeout=5).status_code == 200
         assert session.send(signed.copy(), timeout=5).status_code == 401
