@@ -42,7 +42,14 @@ if TYPE_CHECKING:
 
 # Statuses a sync ends in (PENDING and SUBMITTING are on the way).
 FINISHED = frozenset(
-    {SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN, SyncStatus.SKIPPED}
+    {
+        SyncStatus.SYNCED,
+        SyncStatus.FAILED,
+        SyncStatus.HELD,
+        SyncStatus.DRY_RUN,
+        SyncStatus.SKIPPED,
+        SyncStatus.RESOLVED,
+    }
 )
 SUCCEEDED = frozenset({SyncStatus.SYNCED, SyncStatus.DRY_RUN})
 PROBLEMS = (SyncStatus.FAILED, SyncStatus.HELD)

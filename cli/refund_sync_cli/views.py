@@ -44,6 +44,7 @@ STATUS_STYLES = {
     SyncStatus.DRY_RUN: "blue",
     SyncStatus.PENDING: "magenta",
     SyncStatus.SUBMITTING: "magenta",
+    SyncStatus.RESOLVED: "green",
 }
 
 REDRIVE_EXPLAINED = (

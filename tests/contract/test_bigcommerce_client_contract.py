@@ -16,8 +16,9 @@ from moto import mock_aws
 
 from refund_sync.adapters.bigcommerce import BigCommerceClient, BigCommerceError
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.config import PartialLineRule, RefundMethodPolicy, Settings
+from refund_sync.config import Settings
 from refund_sync.domain.netsuite import NetSuiteRefund, RefundLine
+from refund_sync.domain.policy import PartialLineRule, RefundMethodPolicy
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import RefundEngine
 from refund_sync_sandbox.aws import load_template

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from refund_sync.config import DiscountRule, LineMatchRule, PartialLineRule, TaxOnlyRule
 from refund_sync.domain.bigcommerce import OrderStatus, RefundItemType
 from refund_sync.domain.mapping import (
     MappingRules,
@@ -15,6 +14,7 @@ from refund_sync.domain.mapping import (
     plan_refund,
     splits_shipping,
 )
+from refund_sync.domain.policy import DiscountRule, LineMatchRule, PartialLineRule, TaxOnlyRule
 from refund_sync.domain.reasons import Reason, RefundProblem
 from tests.factories import Product, line, order, refund
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from refund_sync.config import RefundMethodPolicy
 from refund_sync.domain.bigcommerce import PaymentOption, RefundQuote
+from refund_sync.domain.policy import RefundMethodPolicy
 from refund_sync.domain.reasons import Reason, RefundProblem
 from refund_sync.domain.refund_method import choose_payments
 from tests.factories import Product, order

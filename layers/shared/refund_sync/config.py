@@ -14,40 +14,18 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from refund_sync.domain.policy import (
+    DiscountRule,
+    LineMatchRule,
+    PartialLineRule,
+    RefundMethodPolicy,
+    TaxOnlyRule,
+)
+
 
 class NetSuiteAuthMethod(StrEnum):
     TBA = "tba"  # OAuth 1.0a token-based authentication, HMAC-SHA256
     OAUTH2_M2M = "oauth2_m2m"  # OAuth 2.0 client credentials with a certificate-signed JWT
-
-
-class RefundMethodPolicy(StrEnum):
-    ORIGINAL = "original"  # back to the payment method(s) the order was paid with
-    STORE_CREDIT = "store_credit"  # as BigCommerce store credit
-    RECORD_ONLY = "record_only"  # mark refunded in BigCommerce, move no money
-
-
-class LineMatchRule(StrEnum):
-    SKU = "sku"
-    BIGCOMMERCE_LINE_ID = "bigcommerce_line_id"
-    PRODUCT_VARIANT = "product_variant"
-
-
-class PartialLineRule(StrEnum):
-    """A product line refunded for less than its full price."""
-
-    ORDER_AMOUNT = "order_amount"  # refund the amount as a custom (ORDER) amount; the item stays sold
-    PRODUCT_ADJUSTMENT = "product_adjustment"  # refund the item, minus an adjustment for the difference
-    HOLD = "hold"  # hold for a person to decide
-
-
-class DiscountRule(StrEnum):
-    ABSORB = "absorb"  # BigCommerce refunds lines net of their discount: reconcile on totals
-    HOLD = "hold"
-
-
-class TaxOnlyRule(StrEnum):
-    ORDER_AMOUNT = "order_amount"  # refund tax-only lines as a custom (ORDER) amount
-    HOLD = "hold"
 
 
 def _split_csv(value: object) -> object:

@@ -19,14 +19,12 @@ Rules (all configurable, see Settings and docs/configuration.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field
 
-from refund_sync.config import DiscountRule, LineMatchRule, PartialLineRule, Settings, TaxOnlyRule
 from refund_sync.domain.bigcommerce import (
     BigCommerceOrder,
     Consignment,
@@ -38,6 +36,7 @@ from refund_sync.domain.bigcommerce import (
 )
 from refund_sync.domain.money import ZERO, Money, allocate, to_cents, total
 from refund_sync.domain.netsuite import NetSuiteRefund, RefundLine
+from refund_sync.domain.policy import DiscountRule, LineMatchRule, PartialLineRule, TaxOnlyRule
 from refund_sync.domain.reasons import Reason, RefundProblem
 
 INFORMATIONAL_ITEM_TYPES = frozenset({"Description", "Subtotal", "Group", "EndGroup"})
@@ -54,22 +53,6 @@ class MappingRules:
     shipping_items: frozenset[str] = frozenset()
     handling_items: frozenset[str] = frozenset()
     tolerance: Decimal = Decimal("0.01")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MappingRules:
-        def names(values: Iterable[str]) -> frozenset[str]:
-            return frozenset(value.casefold() for value in values)
-
-        return cls(
-            line_match=settings.line_match_rule,
-            partial_line=settings.partial_line_rule,
-            discount=settings.discount_rule,
-            tax_only=settings.tax_only_rule,
-            custom_amount_items=names(settings.custom_amount_items),
-            shipping_items=names(settings.shipping_items),
-            handling_items=names(settings.handling_items),
-            tolerance=settings.amount_tolerance,
-        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ BigCommerce accepts a refund only when `payments` copies one inner array of the 
 
 from __future__ import annotations
 
-from refund_sync.config import RefundMethodPolicy
 from refund_sync.domain.bigcommerce import (
     BigCommerceOrder,
     Payment,
@@ -15,6 +14,7 @@ from refund_sync.domain.bigcommerce import (
     payments_total,
 )
 from refund_sync.domain.money import to_cents
+from refund_sync.domain.policy import RefundMethodPolicy
 from refund_sync.domain.reasons import Reason, RefundProblem
 
 STORE_CREDIT = "storecredit"

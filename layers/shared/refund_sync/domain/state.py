@@ -29,9 +29,75 @@ class SyncStatus(StrEnum):
     HELD = "HELD"
     DRY_RUN = "DRY_RUN"
     SKIPPED = "SKIPPED"
+    RESOLVED = "RESOLVED"  # settled by a person outside refund-sync (e.g. refunded by hand)
 
 
-FINAL_STATUSES = frozenset({SyncStatus.SYNCED, SyncStatus.SKIPPED})
+FINAL_STATUSES = frozenset({SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.RESOLVED})
+
+
+class Transition(StrEnum):
+    """Every kind of change a refund's state can go through; TRANSITIONS says from where to where."""
+
+    SKIP = "skip"  # the loop guard: imported from BigCommerce, never sent
+    DRY_RUN = "dry run"  # mapped and quoted, nothing created
+    SUBMIT = "submit"  # written before a BigCommerce create
+    STAMP_SEND = "stamp send"  # the moment a create attempt goes out
+    FINISH = "finish"  # the create's own answer: made, refused, or declined at once
+    RECONCILE = "reconcile"  # after an uncertain create: found ours, declined, proven absent, or uncertain
+    PROBLEM = "problem"  # cannot sync as it stands (no create in flight)
+    INTERRUPT = "interrupt"  # a transient error: the queue retries
+    PAYOUT_CONFIRMED = "payout confirmed"
+    PAYOUT_DECLINED = "payout declined"  # the gateway declined a synced refund after its create
+    CHANGED_AFTER_SYNC = "changed after sync"  # NetSuite edited a refund already synced
+    NOTE = "note"  # a fact added without a change of status (the NetSuite write-back's result)
+    RESOLVE_BY_HAND = "resolve by hand"  # an operator: refunded outside refund-sync; never create it
+    CONFIRM_OURS = "confirm ours"  # an operator: this BigCommerce refund is the one we created
+    CONFIRM_NOT_CREATED = "confirm not created"  # an operator: none of the candidates is ours
+    ALLOW_RECREATE = "allow recreate"  # an operator: every refund we made was declined; create anew
+
+
+_S = SyncStatus
+NEW = None  # the refund has no state yet
+_OPEN: frozenset[SyncStatus | None] = frozenset({NEW, _S.PENDING, _S.FAILED, _S.HELD, _S.DRY_RUN})
+
+# (from, to) pairs each kind of change may make; anything else is a bug (IllegalTransition). SYNCED leaves
+# only for a gateway decline or a NetSuite edit, keeping its BigCommerce refund; SUBMITTING only through
+# the create's answer or a reconcile; SKIPPED and RESOLVED never.
+TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] = {
+    Transition.SKIP: frozenset({(NEW, _S.SKIPPED)}),
+    Transition.DRY_RUN: frozenset((source, _S.DRY_RUN) for source in _OPEN),
+    Transition.SUBMIT: frozenset((source, _S.SUBMITTING) for source in _OPEN),
+    Transition.STAMP_SEND: frozenset({(_S.SUBMITTING, _S.SUBMITTING)}),
+    Transition.FINISH: frozenset({(_S.SUBMITTING, target) for target in (_S.SYNCED, _S.FAILED, _S.HELD)}),
+    Transition.RECONCILE: frozenset(
+        (source, target)
+        for source in (_S.SUBMITTING, _S.PENDING, _S.FAILED, _S.HELD)
+        for target in (_S.SYNCED, _S.FAILED, _S.HELD, _S.PENDING)
+    ),
+    Transition.PROBLEM: frozenset((source, target) for source in _OPEN for target in (_S.FAILED, _S.HELD)),
+    Transition.INTERRUPT: frozenset(
+        {(source, _S.PENDING) for source in _OPEN} | {(_S.SUBMITTING, _S.SUBMITTING)}
+    ),
+    Transition.PAYOUT_CONFIRMED: frozenset({(_S.SYNCED, _S.SYNCED)}),
+    Transition.PAYOUT_DECLINED: frozenset({(_S.SYNCED, _S.FAILED), (_S.SYNCED, _S.HELD)}),
+    Transition.CHANGED_AFTER_SYNC: frozenset({(_S.SYNCED, _S.HELD)}),
+    Transition.NOTE: frozenset((status, status) for status in SyncStatus),
+    Transition.RESOLVE_BY_HAND: frozenset((source, _S.RESOLVED) for source in _OPEN),
+    Transition.CONFIRM_OURS: frozenset({(_S.HELD, _S.SYNCED), (_S.SUBMITTING, _S.SYNCED)}),
+    Transition.CONFIRM_NOT_CREATED: frozenset({(_S.HELD, _S.PENDING), (_S.SUBMITTING, _S.PENDING)}),
+    Transition.ALLOW_RECREATE: frozenset({(_S.FAILED, _S.PENDING), (_S.HELD, _S.PENDING)}),
+}
+
+
+class IllegalTransition(Exception):
+    """A write the transition table does not allow: a bug, never an outcome to record."""
+
+
+def check_transition(transition: Transition, source: SyncStatus | None, target: SyncStatus) -> None:
+    if (source, target) not in TRANSITIONS[transition]:
+        raise IllegalTransition(
+            f"{transition.value}: {source.value if source else 'new'} -> {target.value} is not allowed"
+        )
 
 
 class HistoryEntry(BaseModel):

@@ -16,7 +16,15 @@ from refund_sync.domain.bigcommerce import CreatedRefund, Payment
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import HistoryEntry, PaymentRecord, RefundState, SyncStatus, with_history
+from refund_sync.domain.state import (
+    HistoryEntry,
+    PaymentRecord,
+    RefundState,
+    SyncStatus,
+    Transition,
+    check_transition,
+    with_history,
+)
 
 
 def _quoted(items: tuple[str, ...], quoted: Decimal, payments: list[Payment]) -> dict[str, Any]:
@@ -52,6 +60,7 @@ class RefundLedger:
         self,
         previous: RefundState | None,
         refund: NetSuiteRefund,
+        transition: Transition,
         status: SyncStatus,
         note: str,
         *,
@@ -75,13 +84,20 @@ class RefundLedger:
         }
         if previous is None:
             state = RefundState(created_at=now, version=1, **base, **fields)
-            return self._save(None, state, note, now)
-        return self._save(previous, previous.model_copy(update={**base, **fields}), note, now)
+            return self._save(transition, None, state, note, now)
+        return self._save(transition, previous, previous.model_copy(update={**base, **fields}), note, now)
 
     def _save(
-        self, previous: RefundState | None, state: RefundState, note: str, now: datetime
+        self,
+        transition: Transition,
+        previous: RefundState | None,
+        state: RefundState,
+        note: str,
+        now: datetime,
     ) -> RefundState:
-        """Stamp, note in the history, validate (model_copy does not), and store conditionally."""
+        """Check the transition against the domain's table, stamp, note in the history, validate
+        (model_copy does not), and store conditionally on the version read."""
+        check_transition(transition, previous.status if previous else None, state.status)
         if previous is not None:
             state = state.model_copy(update={"version": previous.version + 1, "updated_at": now})
         entry = HistoryEntry(at=now, status=state.status, note=note)
@@ -103,6 +119,7 @@ class RefundLedger:
         return self._write(
             previous,
             refund,
+            Transition.SUBMIT,
             SyncStatus.SUBMITTING,
             f"creating the refund in BigCommerce ({quoted} {refund.currency})",
             attempt=True,
@@ -125,6 +142,7 @@ class RefundLedger:
         return self._write(
             previous,
             refund,
+            Transition.FINISH if previous.status is SyncStatus.SUBMITTING else Transition.RECONCILE,
             SyncStatus.SYNCED,
             note,
             bigcommerce_refund_id=refund_id,
@@ -148,6 +166,7 @@ class RefundLedger:
         return self._write(
             previous,
             refund,
+            Transition.DRY_RUN,
             SyncStatus.DRY_RUN,
             f"dry run: would refund {quoted} {refund.currency}; nothing was created",
             attempt=True,
@@ -159,15 +178,37 @@ class RefundLedger:
         self, previous: RefundState | None, refund: NetSuiteRefund, reason: Reason, detail: str, **fields: Any
     ) -> RefundState:
         status = SyncStatus(reason.outcome.value)
+        in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
         return self._write(
             previous,
             refund,
+            Transition.FINISH if in_flight else Transition.PROBLEM,
             status,
             f"{reason.name}: {detail}",
             attempt=True,
             reason_code=reason.name,
             reason_detail=detail,
             **fields,
+        )
+
+    def proven_absent(self, previous: RefundState, refund: NetSuiteRefund, detail: str) -> RefundState:
+        """Reconcile found no trace of the earlier create at BigCommerce: it did not land."""
+        return self._write(
+            previous, refund, Transition.RECONCILE, SyncStatus.PENDING, f"reconciled: {detail}"
+        )
+
+    def resolved_by_hand(
+        self, previous: RefundState | None, refund: NetSuiteRefund, note: str
+    ) -> RefundState:
+        """An operator settled the refund outside refund-sync: nothing ever creates it again."""
+        return self._write(
+            previous,
+            refund,
+            Transition.RESOLVE_BY_HAND,
+            SyncStatus.RESOLVED,
+            f"resolved by hand: {note}",
+            reason_code=None,
+            reason_detail=note,
         )
 
     def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
@@ -178,6 +219,7 @@ class RefundLedger:
         return self._write(
             previous,
             refund,
+            Transition.INTERRUPT,
             status,
             f"will retry: {error}",
             attempt=True,
@@ -192,6 +234,7 @@ class RefundLedger:
         return self._write(
             None,
             refund,
+            Transition.SKIP,
             SyncStatus.SKIPPED,
             f"{reason.name}: {detail}",
             reason_code=reason.name,
@@ -200,14 +243,25 @@ class RefundLedger:
 
     def write_back_result(self, previous: RefundState, refund: NetSuiteRefund, result: str) -> RefundState:
         return self._write(
-            previous, refund, previous.status, f"NetSuite write-back: {result}", write_back=result
+            previous,
+            refund,
+            Transition.NOTE,
+            previous.status,
+            f"NetSuite write-back: {result}",
+            write_back=result,
         )
 
     # -- the payout check: transitions of a synced refund, known by its state alone ----------------------
     def payout_confirmed(self, previous: RefundState, payments: tuple[PaymentRecord, ...]) -> RefundState:
         now = self.clock()
         checked = previous.model_copy(update={"payout_checked_at": now, "payments": payments})
-        return self._save(previous, checked, "payout check: no payment declined by the gateway", now)
+        return self._save(
+            Transition.PAYOUT_CONFIRMED,
+            previous,
+            checked,
+            "payout check: no payment declined by the gateway",
+            now,
+        )
 
     def payout_declined(
         self, previous: RefundState, payments: tuple[PaymentRecord, ...], detail: str
@@ -222,4 +276,4 @@ class RefundLedger:
                 "payout_checked_at": now,
             }
         )
-        return self._save(previous, declined, f"{reason.name}: {detail}", now)
+        return self._save(Transition.PAYOUT_DECLINED, previous, declined, f"{reason.name}: {detail}", now)

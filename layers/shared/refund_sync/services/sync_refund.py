@@ -106,6 +106,24 @@ def classify_rejection(error: BigCommerceError) -> Reason:
     return Reason.BIGCOMMERCE_REJECTED
 
 
+def mapping_rules(settings: Settings) -> MappingRules:
+    """The merchant's mapping choices, as the pure mapping takes them (item names compared case-blind)."""
+
+    def names(values: list[str]) -> frozenset[str]:
+        return frozenset(value.casefold() for value in values)
+
+    return MappingRules(
+        line_match=settings.line_match_rule,
+        partial_line=settings.partial_line_rule,
+        discount=settings.discount_rule,
+        tax_only=settings.tax_only_rule,
+        custom_amount_items=names(settings.custom_amount_items),
+        shipping_items=names(settings.shipping_items),
+        handling_items=names(settings.handling_items),
+        tolerance=settings.amount_tolerance,
+    )
+
+
 def order_id_of(refund: NetSuiteRefund) -> int:
     raw = (refund.bigcommerce_order_id or "").strip()
     if not raw:
@@ -134,7 +152,7 @@ class RefundEngine:
         self.settings = settings
         self.ledger = ledger
         self.bigcommerce = bigcommerce
-        self.rules = MappingRules.from_settings(settings)
+        self.rules = mapping_rules(settings)
         self.write_back = write_back
         self.clock = clock
 
@@ -184,6 +202,9 @@ class RefundEngine:
                 raise TransientFailure(
                     "an earlier create is not visible yet and may still land; checking again later"
                 )
+            state = self.ledger.proven_absent(
+                state, refund, "no refund of ours on the order after the grace period; creating it"
+            )
 
         preview = self.preview(refund, order_id=order_id)
         payments = preview.payments
