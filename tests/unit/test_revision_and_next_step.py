@@ -46,7 +46,7 @@ def test_the_same_amount_written_with_other_digits_is_the_same_content() -> None
 
 def deliver(
     incoming: str, modified: datetime, recorded: str, recorded_at: datetime, seen: tuple[str, ...] = ()
-):
+) -> Delivery:
     return classify_delivery(
         incoming, modified, recorded_hash=recorded, recorded_modified=recorded_at, seen_hashes=seen
     )
