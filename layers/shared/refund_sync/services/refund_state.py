@@ -260,8 +260,9 @@ class RefundLedger:
         if transition is None:
             in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
             transition = Transition.FINISH if in_flight else Transition.PROBLEM
+        fields["candidate_refund_ids"] = tuple(candidates)
         if found is not None:
-            fields.update(_refund_facts(found))
+            fields.update(_refund_facts(found), candidate_refund_ids=tuple(candidates))
         if settle_attempts and previous is not None:
             fields["create_attempts"] = _settled(previous.create_attempts)
         return self._write(
@@ -273,7 +274,6 @@ class RefundLedger:
             attempt=True,
             reason_code=reason.name,
             reason_detail=detail,
-            candidate_refund_ids=tuple(candidates),
             **fields,
         )
 
