@@ -50,7 +50,8 @@ def test_an_overlapping_sweep_sends_nothing_already_handled_and_a_failed_refund_
 
     # When someone saves the failed refund unchanged (a memo, a write-back), nothing is sent again
     sandbox.account.touch(failed.id)
-    assert sandbox.run_poller()["enqueued"] == 0
+    sandbox.run_poller()
+    assert [item.netsuite_id for item in peek_queue(sandbox)] == [fresh.id]
 
     # But when someone fixes it in NetSuite (here, its order id) and the poller runs
     edited = sandbox.account.edit(failed.id, bigcommerce_order_id="424242")
