@@ -340,7 +340,7 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
 
     @app.get(f"{base}/<int:order_id>/payment_actions/refunds", endpoint="get_order_refunds")
     def get_order_refunds(store_hash: str, order_id: int) -> Response:
-        refunds = store.refunds_for_order(order_id)
+        refunds = store.as_listed(store.refunds_for_order(order_id))
         transaction_id = request.args.get("transaction_id")
         if transaction_id is not None:
             refunds = [r for r in refunds if any(p.transaction_id == transaction_id for p in r.payments)]
@@ -359,7 +359,8 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
             created_max=_query_datetime("created:max"),
             transaction_id=request.args.get("transaction_id"),
         )
-        return json_response({"data": [read_back(refund) for refund in _page(refunds)], "meta": {}})
+        listed = store.as_listed(refunds)
+        return json_response({"data": [read_back(refund) for refund in _page(listed)], "meta": {}})
 
 
 # ---- /__sandbox: the rehearsal's control API (no auth; not part of BigCommerce's API) -------

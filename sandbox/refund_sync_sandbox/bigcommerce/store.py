@@ -267,14 +267,11 @@ class BigCommerceStore:
         created_max: datetime | None = None,
         transaction_id: str | None = None,
     ) -> list[RefundRecord]:
-        """Refunds in ascending id order, filtered like GET /v3/orders/payment_actions/refunds; a lagging
-        list (ReadBack.list_lag_seconds) leaves out refunds younger than the lag."""
+        """Every refund the store holds, in ascending id order, filtered like GET
+        /v3/orders/payment_actions/refunds (what BigCommerce has, whether or not a list shows it yet)."""
         with self._lock:
             self._commit_late_creates()
             refunds = list(self._refunds)
-        if self.read_back.list_lag_seconds:
-            shown_until = self.now() - timedelta(seconds=self.read_back.list_lag_seconds)
-            refunds = [refund for refund in refunds if refund.created <= shown_until]
         return [
             refund
             for refund in refunds
@@ -289,6 +286,14 @@ class BigCommerceStore:
         with self._lock:
             self._require_order(order_id)
         return self.list_refunds(order_ids=[order_id])
+
+    def as_listed(self, refunds: list[RefundRecord]) -> list[RefundRecord]:
+        """What the refund lists of the API show of `refunds`: a lagging list (ReadBack.list_lag_seconds)
+        leaves out those younger than the lag."""
+        if not self.read_back.list_lag_seconds:
+            return refunds
+        shown_until = self.now() - timedelta(seconds=self.read_back.list_lag_seconds)
+        return [refund for refund in refunds if refund.created <= shown_until]
 
     # ---- rehearsal controls -----------------------------------------------------------------
 
@@ -396,12 +401,14 @@ class BigCommerceStore:
         self._late_commits = [late for late in self._late_commits if late.due > now]
         for late in sorted(due, key=lambda late: late.due):
             with suppress(StoreError):
-                self._commit_refund(self._require_order(late.order_id), late.request)
+                self._commit_refund(self._require_order(late.order_id), late.request, at=late.due)
 
     def _order_lock(self, order_id: int) -> threading.Lock:
         return self._order_locks.setdefault(order_id, threading.Lock())
 
-    def _commit_refund(self, order: Order, request: CreateRefundRequest) -> RefundRecord:
+    def _commit_refund(
+        self, order: Order, request: CreateRefundRequest, *, at: float | None = None
+    ) -> RefundRecord:
         items = _items_or_refuse(request)
         ledger = OrderLedger(order, self._refunds)
         priced = price_items(order, ledger, items, cap=False)
@@ -425,7 +432,7 @@ class BigCommerceStore:
             id=self._next_refund_id,
             order_id=order.id,
             user_id=_API_USER_ID,
-            created=self.now().replace(microsecond=0),
+            created=datetime.fromtimestamp(self.clock() if at is None else at, UTC).replace(microsecond=0),
             items=tuple(item.record() for item in priced.items),
             payments=payments,
             total_amount=amount,

@@ -510,6 +510,17 @@ class BigCommerceClient:
             for refund in _parse(_RefundListEnvelope, response, method="GET", path=path).data
         ]
 
+    def get_refund(self, refund_id: int) -> CreatedRefund | None:
+        """One refund by its id (None when BigCommerce has no such refund)."""
+        path = f"/v3/orders/payment_actions/refunds/{refund_id}"
+        try:
+            response = self._read("GET", path)
+        except BigCommerceError as error:
+            if error.status == 404:
+                return None
+            raise
+        return _parse(_RefundEnvelope, response, method="GET", path=path).data.to_domain()
+
     def refunds_by_id(self, refund_ids: Sequence[int]) -> dict[int, CreatedRefund]:
         """Many refunds in one call (up to REFUNDS_PER_LOOKUP ids): how payouts are checked in bulk."""
         if len(refund_ids) > REFUNDS_PER_LOOKUP:

@@ -5,7 +5,8 @@ the reasons it was created with (its own read-back example carries none on the i
 the order is ours when
   (a) it carries our marker, or, failing that,
   (b) its fingerprint matches what we sent: created at or after our send (less the allowed clock
-      skew), the same items (type, id, quantity or amount) and the same payments,
+      skew), the same items (type, id, quantity or amount) and the same payments; not where the
+      store's read-backs are known to carry markers (a refund without ours is then someone else's),
 and it is proven absent only when, a grace period after the *last actual send*, every order a create
 was sent to shows nothing new since what it showed before the send. Anything else is uncertain: the
 refund is held for a person, naming the candidates. A second create is never sent on absence of
@@ -70,6 +71,9 @@ class Evidence:
     grace: timedelta
     clock_skew: timedelta
     set_aside: frozenset[int] = frozenset()  # refund ids known not to be ours (claimed, superseded)
+    # Whether this store's read-backs are known to carry the markers refunds were created with (seen on
+    # refunds already recorded): then a refund without our marker is never ours, whatever it matches.
+    markers_echoed: bool | None = None
 
 
 def _fingerprint(attempt: CreateAttempt) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
@@ -202,7 +206,7 @@ def reconcile(attempts: Sequence[CreateAttempt], evidence: Evidence) -> Reconcil
             contradicted.append(attempt.order_id)
         for refund in appeared:
             new[refund.id] = (attempt.order_id, refund)
-            if matches(attempt, refund, evidence.clock_skew):
+            if not evidence.markers_echoed and matches(attempt, refund, evidence.clock_skew):
                 fingerprinted[refund.id] = (attempt.order_id, refund)
     if len(fingerprinted) == 1:
         ((order_id, refund),) = fingerprinted.values()

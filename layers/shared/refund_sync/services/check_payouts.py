@@ -24,6 +24,7 @@ from refund_sync.adapters.bigcommerce import (
 from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.bigcommerce import CreatedRefund, declined_text
+from refund_sync.domain.mapping import refund_marker_for
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Outcome, Reason
 from refund_sync.domain.state import RefundState
@@ -93,6 +94,14 @@ class PayoutChecker:
             [s.bigcommerce_refund_id for s in batch if s.bigcommerce_refund_id]
         )
         report.lookups += 1
+        # Read back, refunds already recorded show whether the store keeps the markers they were made with.
+        seen = [
+            found[state.bigcommerce_refund_id].carries_marker(refund_marker_for(state.netsuite_id))
+            for state in batch
+            if state.bigcommerce_refund_id in found
+        ]
+        if seen:
+            self.ledger.observe_markers_echoed(any(seen))
         for state in batch:
             refund = found.get(state.bigcommerce_refund_id or 0)
             report.checked += 1

@@ -70,8 +70,8 @@ class OperatorDecisions:
                 f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
                 "whose create is uncertain can be confirmed"
             )
-        refund = next((r for r in self._refunds_of(state) if r.id == bigcommerce_refund_id), None)
-        if refund is None:
+        refund = self.bigcommerce.get_refund(bigcommerce_refund_id)
+        if refund is None or refund.order_id not in self._orders_sent_to(state):
             raise DecisionRefused(
                 f"BigCommerce refund {bigcommerce_refund_id} is not on order "
                 f"{', '.join(map(str, self._orders_sent_to(state)))}, where this refund's creates went"
@@ -106,33 +106,33 @@ class OperatorDecisions:
                 "the gateway declined can be created anew"
             )
         marker = refund_marker_for(netsuite_id)
-        # Ours: the one recorded, those carrying the marker, and those matching what a create sent.
-        ours = [
-            refund
-            for refund in self._refunds_of(state)
-            if refund.id not in state.superseded_refund_ids
-            and (
-                refund.id == state.bigcommerce_refund_id
-                or refund.carries_marker(marker)
-                or any(matches(attempt, refund, self.clock_skew) for attempt in state.create_attempts)
-            )
-        ]
+        # Ours: the one recorded (read by its id), those carrying the marker, those matching what a create
+        # sent.
+        recorded = (
+            self.bigcommerce.get_refund(state.bigcommerce_refund_id) if state.bigcommerce_refund_id else None
+        )
+        ours = {refund.id: refund for refund in ([recorded] if recorded else [])}
+        for refund in self._refunds_of(state):
+            if refund.id in state.superseded_refund_ids:
+                continue
+            if refund.carries_marker(marker) or any(
+                matches(attempt, refund, self.clock_skew) for attempt in state.create_attempts
+            ):
+                ours[refund.id] = refund
         if not ours:
             raise DecisionRefused(
                 f"BigCommerce shows no refund of {state.document_number} on order "
                 f"{', '.join(map(str, self._orders_sent_to(state)))}; check the order before creating anew"
             )
-        paid = [refund for refund in ours if not refund.fully_declined]
+        paid = [refund for refund in ours.values() if not refund.fully_declined]
         if paid:
             raise DecisionRefused(
                 "not every refund made for it was declined in full: "
                 + ", ".join(f"refund {r.id} ({to_cents(r.total_amount)})" for r in paid)
                 + "; a partly paid refund is never created again"
             )
-        note = "every BigCommerce refund made for it was declined in full: " + ", ".join(
-            str(refund.id) for refund in ours
-        )
-        return self.ledger.recreate_allowed(state, [refund.id for refund in ours], note)
+        note = "every BigCommerce refund made for it was declined in full: " + ", ".join(map(str, ours))
+        return self.ledger.recreate_allowed(state, list(ours), note)
 
 
 def operator_decisions_from_settings(settings: Settings) -> OperatorDecisions:

@@ -78,6 +78,14 @@ class RefundLedger:
         """The NetSuite refund each of these BigCommerce refunds is recorded for, where one is."""
         return self.store.claimants(refund_ids)
 
+    def markers_echoed(self) -> bool | None:
+        return self.store.markers_echoed()
+
+    def observe_markers_echoed(self, echoed: bool) -> None:
+        """What a read-back of refunds already recorded showed: their markers, or none."""
+        if self.store.markers_echoed() is not echoed:
+            self.store.observe_markers_echoed(echoed, self.clock())
+
     def _write(
         self,
         previous: RefundState | None,

@@ -51,6 +51,7 @@ from refund_sync.domain.mapping import (
     needs_refund_history,
     plan_refund,
     refund_marker,
+    refund_marker_for,
     splits_shipping,
 )
 from refund_sync.domain.money import ZERO, to_cents
@@ -404,12 +405,14 @@ class RefundEngine:
                 if error.status != 404:
                     raise
                 refunds_by_order[order_id] = []  # no such order (any more): nothing can have landed on it
-        listed = [r.id for refunds in refunds_by_order.values() for r in refunds]
-        claimed = {
-            refund_id
-            for refund_id, netsuite_id in self.ledger.claimants(listed).items()
-            if netsuite_id != refund.id
-        }
+        listed = {r.id: r for refunds in refunds_by_order.values() for r in refunds}
+        claims = self.ledger.claimants(listed)
+        claimed = {refund_id for refund_id, netsuite_id in claims.items() if netsuite_id != refund.id}
+        # Refunds already recorded tell whether this store's read-backs carry markers at all.
+        seen = [listed[i].carries_marker(refund_marker_for(owner)) for i, owner in claims.items()]
+        echoed = any(seen) if seen else self.ledger.markers_echoed()
+        if seen:
+            self.ledger.observe_markers_echoed(any(seen))
         return reconcile(
             attempts,
             Evidence(
@@ -419,6 +422,7 @@ class RefundEngine:
                 grace=timedelta(seconds=self.settings.uncertain_create_grace_seconds),
                 clock_skew=timedelta(seconds=self.settings.bigcommerce_clock_skew_seconds),
                 set_aside=frozenset(claimed | set(state.superseded_refund_ids)),
+                markers_echoed=echoed,
             ),
         )
 
