@@ -146,7 +146,7 @@ class RefundEngine:
         ledger: RefundLedger,
         bigcommerce: BigCommerceClient,
         *,
-        write_back: Callable[[NetSuiteRefund, RefundState], None] | None = None,
+        write_back: Callable[[NetSuiteRefund, RefundState], str | None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -314,8 +314,7 @@ class RefundEngine:
     def _write_back(self, refund: NetSuiteRefund, state: RefundState) -> RefundState:
         assert self.write_back is not None
         try:
-            self.write_back(refund, state)
-            result = f"ok at {self.clock().isoformat(timespec='seconds')}"
+            result = self.write_back(refund, state) or f"ok at {self.clock().isoformat(timespec='seconds')}"
         except Exception as error:  # the refund is synced; a failed note must not undo that
             logger.exception("NetSuite write-back failed", extra={"netsuite_id": refund.id})
             count(Metric.WRITE_BACK_FAILURES)
@@ -336,19 +335,30 @@ class RefundEngine:
             problem.reason.name,
         )
         try:
-            self.ledger.problem(
+            recorded = self.ledger.problem(
                 self.ledger.current(refund.id), refund, problem.reason, problem.detail, **problem.facts
             )
         except StateConflict as error:
             raise TransientFailure(f"could not record {problem.reason.name}: {error}") from error
+        self._note_in_netsuite(refund, recorded)
+
+    def _note_in_netsuite(self, refund: NetSuiteRefund, state: RefundState) -> None:
+        """The outcome on the NetSuite refund too (services/netsuite_write_back.py); never changes it."""
+        if self.write_back is None:
+            return
+        try:
+            self._write_back(refund, state)
+        except Exception:  # the outcome is recorded; a note about NetSuite must not undo it
+            logger.exception("NetSuite write-back not recorded", extra={"netsuite_id": refund.id})
 
     def _record_interruption(self, refund: NetSuiteRefund, error: Exception, *, final_attempt: bool) -> None:
         current = self.ledger.current(refund.id)
         try:
             if final_attempt:
                 # The queue gives up after this delivery and dead-letters the message: say why.
-                self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
+                exhausted = self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
                 count(Metric.RETRIES_EXHAUSTED)
+                self._note_in_netsuite(refund, exhausted)
             else:
                 self.ledger.interrupted(current, refund, str(error))
         except StateConflict:

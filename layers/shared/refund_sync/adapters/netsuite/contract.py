@@ -94,6 +94,9 @@ class FindResponse(WireModel):
     not_found: list[NotFound] = Field(default_factory=list)
 
 
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=40)]
+
+
 class WriteBackRequest(WireModel):
     """PUT: record the refund-sync outcome on the refund's custom body fields.
 
@@ -108,7 +111,7 @@ class WriteBackRequest(WireModel):
     record_type: RecordType
     bigcommerce_refund_id: str | None = None
     status: str = Field(max_length=40)
-    reason_code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=40)] | None = Field(
+    reason_code: ReasonCode | None = Field(
         default=None, description="Why a FAILED or HELD refund did not sync (refund_sync.domain.reasons)"
     )
     message: str | None = Field(default=None, max_length=300)
