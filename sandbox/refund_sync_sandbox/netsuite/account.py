@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from refund_sync.adapters.netsuite.contract import (
     ErrorCode,
@@ -450,6 +450,23 @@ class NetSuiteAccount:
         with self._lock:
             stored = self._stored(refund_id)
             stored.refund = self._bumped(stored.refund)
+            return stored.refund
+
+    def edit(self, refund_id: str, **changes: Any) -> NetSuiteRefund:
+        """Someone changed the refund in NetSuite (its lines and totals, or the order it names): the new
+        content is saved and its lastModified moves on. The caller keeps the totals consistent."""
+        with self._lock:
+            stored = self._stored(refund_id)
+            before = stored.refund.bigcommerce_order_id
+            stored.refund = self._bumped(
+                NetSuiteRefund.model_validate(stored.refund.model_copy(update=changes).model_dump())
+            )
+            after = stored.refund.bigcommerce_order_id
+            if after != before:
+                if before is not None:
+                    self._refunds_by_bigcommerce_id[before].remove(int(refund_id))
+                if after is not None:
+                    self._refunds_by_bigcommerce_id[after].append(int(refund_id))
             return stored.refund
 
     # -- inspection -------------------------------------------------------------------------------

@@ -105,6 +105,18 @@ class StateStore:
             raise
         return state
 
+    def claimants(self, refund_ids: Iterable[int]) -> dict[int, str]:
+        """Which NetSuite refund (internal id) each of these BigCommerce refunds is recorded for."""
+        claimed: dict[int, str] = {}
+        for refund_id in dict.fromkeys(refund_ids):
+            response = self.table.query(
+                IndexName="by_bigcommerce_refund",
+                KeyConditionExpression=Key("bigcommerce_refund_id").eq(refund_id),
+            )
+            for item in response["Items"]:
+                claimed[refund_id] = str(item["pk"]).removeprefix(REFUND_PREFIX)
+        return claimed
+
     def find_by_document_number(self, document_number: str) -> list[RefundState]:
         response = self.table.query(
             IndexName="by_document_number", KeyConditionExpression=Key("document_number").eq(document_number)
