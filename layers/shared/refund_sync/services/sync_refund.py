@@ -175,7 +175,7 @@ class RefundEngine:
         ledger: RefundLedger,
         bigcommerce: BigCommerceClient,
         *,
-        write_back: Callable[[NetSuiteRefund, RefundState], None] | None = None,
+        write_back: Callable[[NetSuiteRefund, RefundState], str | None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -524,8 +524,7 @@ class RefundEngine:
     def _write_back(self, refund: NetSuiteRefund, state: RefundState) -> RefundState:
         assert self.write_back is not None
         try:
-            self.write_back(refund, state)
-            result = f"ok at {self.clock().isoformat(timespec='seconds')}"
+            result = self.write_back(refund, state) or f"ok at {self.clock().isoformat(timespec='seconds')}"
         except Exception as error:  # the refund is synced; a failed note must not undo that
             logger.exception("NetSuite write-back failed", extra={"netsuite_id": refund.id})
             count(Metric.WRITE_BACK_FAILURES)
@@ -548,7 +547,7 @@ class RefundEngine:
             problem.reason.name,
         )
         try:
-            self.ledger.problem(
+            recorded = self.ledger.problem(
                 self.ledger.current(refund.id),
                 refund,
                 problem.reason,
@@ -558,6 +557,16 @@ class RefundEngine:
             )
         except StateConflict as error:
             raise TransientFailure(f"could not record {problem.reason.name}: {error}") from error
+        self._note_in_netsuite(refund, recorded)
+
+    def _note_in_netsuite(self, refund: NetSuiteRefund, state: RefundState) -> None:
+        """The outcome on the NetSuite refund too (services/netsuite_write_back.py); never changes it."""
+        if self.write_back is None:
+            return
+        try:
+            self._write_back(refund, state)
+        except Exception:  # the outcome is recorded; a note about NetSuite must not undo it
+            logger.exception("NetSuite write-back not recorded", extra={"netsuite_id": refund.id})
 
     def _record_interruption(self, refund: NetSuiteRefund, error: Exception, *, final_attempt: bool) -> None:
         current = self.ledger.current(refund.id)
@@ -574,7 +583,7 @@ class RefundEngine:
             # The queue gives up after this delivery and dead-letters the message: say why.
             if current is not None and current.open_attempts:
                 # Whether the create landed could not be settled: a person decides (a redrive looks again).
-                self.ledger.problem(
+                recorded = self.ledger.problem(
                     current,
                     refund,
                     Reason.CREATE_UNCERTAIN,
@@ -582,10 +591,11 @@ class RefundEngine:
                     transition=Transition.RECONCILE,
                 )
             elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED):
-                self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
+                recorded = self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
             else:
                 return  # synced, skipped or resolved meanwhile: nothing to add
             count(Metric.RETRIES_EXHAUSTED)
+            self._note_in_netsuite(refund, recorded)
         except StateConflict:
             logger.warning(
                 "State changed while recording a transient error", extra={"netsuite_id": refund.id}
