@@ -32,6 +32,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_core.exceptions import OpenAPIError
 
 SPEC_DIR_ENV = "BIGCOMMERCE_SPEC_DIR"
+REQUIRE_ENV = ("CI", "REFUND_SYNC_REQUIRE_SPECS")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SPEC_DIR = REPO_ROOT.parent / "shared" / "specs" / "bigcommerce"
 V3_FILE = "orders.v3.yml"
@@ -363,10 +364,18 @@ class ExchangeRecorder:
 # ---- pytest fixtures (import them into a conftest.py, or wrap them in a module's own fixtures) ----
 
 
+def specs_required() -> bool:
+    """In CI (the CI variable most CI systems set, or REFUND_SYNC_REQUIRE_SPECS), a missing spec is a
+    failure: a contract test that skipped there would pass a build that checked nothing."""
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in REQUIRE_ENV)
+
+
 def specs_or_skip() -> BigCommerceSpecs:
     try:
         return load_specs()
     except SpecsUnavailable as error:
+        if specs_required():
+            pytest.fail(f"BigCommerce OpenAPI files unavailable, and CI needs them: {error}")
         pytest.skip(f"BigCommerce OpenAPI files unavailable: {error}")
 
 

@@ -455,6 +455,14 @@ def test_a_batch_still_in_work_is_never_redelivered() -> None:
     assert visibility >= 6 * RESOURCES["ConsumerFunction"]["Properties"]["Timeout"]
 
 
+def test_the_consumers_timeout_fits_a_refund_started_at_the_last_moment_it_may_start() -> None:
+    # Each refund of a batch starts only with this much time left (its reads, its create and the record
+    # of its answer, each call up to BigCommerce's timeout); the first refund of every batch must fit.
+    settings = Settings()
+    assert RESOURCES["ConsumerFunction"]["Properties"]["Timeout"] >= settings.refund_start_seconds
+    assert settings.uncertain_create_grace_seconds >= settings.bigcommerce_timeout_seconds
+
+
 def test_the_dead_letter_queue_can_be_redriven_to_the_refund_queue() -> None:
     refund_queue = RESOURCES["RefundQueue"]["Properties"]
     allow = RESOURCES["DeadLetterQueue"]["Properties"]["RedriveAllowPolicy"]

@@ -129,9 +129,6 @@ class Settings(BaseSettings):
         description="How long after its last send an unanswered create may still commit at BigCommerce; "
         "only after it, with nothing new on the order, is the create proven absent",
     )
-    consumer_timeout_seconds: int = Field(
-        default=120, ge=10, description="The consumer function's timeout (the stack sets both)"
-    )
     bigcommerce_clock_skew_seconds: int = Field(
         default=60,
         ge=0,
@@ -179,11 +176,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _times_agree(self) -> Settings:
-        if self.consumer_timeout_seconds < self.refund_start_seconds:
-            raise ValueError(
-                f"ConsumerTimeout ({self.consumer_timeout_seconds} s) must leave room for one refund's three "
-                f"BigCommerce calls of up to {self.bigcommerce_timeout_seconds} s each, and its state write"
-            )
         if self.uncertain_create_grace_seconds < self.bigcommerce_timeout_seconds:
             raise ValueError(
                 "the grace period for an unanswered create must be at least BigCommerce's timeout: a create "
