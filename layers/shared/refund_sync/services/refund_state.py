@@ -211,6 +211,14 @@ class RefundLedger:
             reason_detail=note,
         )
 
+    def dead_letter_discarded(self, previous: RefundState, note: str) -> RefundState:
+        """An operator deleted the refund's dead-lettered message: noted, the status unchanged (the refund
+        still shows among the failures, and `sync` can still send it)."""
+        now = self.clock()
+        return self._save(
+            Transition.NOTE, previous, previous, f"dead-letter message discarded: {note}", now
+        )
+
     def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
         """A transient failure: keep the progress reached, note the error, let the queue retry."""
         status = previous.status if previous else SyncStatus.PENDING
