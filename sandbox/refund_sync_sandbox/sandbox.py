@@ -13,9 +13,10 @@ and caches are the process's.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -94,8 +95,9 @@ class Sandbox:
     auth_method: NetSuiteAuthMethod
     settings: dict[str, str] = field(default_factory=dict)
     lambda_api: HttpServer | None = None
-    # Where the functions invoked through the Invoke API log (None: wherever the process logs).
-    function_log: Path | None = None
+    # Where the functions invoked through the Invoke API log and print their metrics: never onto the
+    # caller's output (a CLI run in this process, as the tests run it, reads its own stdout).
+    function_log: Path = Path(os.devnull)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -142,8 +144,7 @@ class Sandbox:
         """One invocation of a function by its name, as Lambda runs it; a function that sends refunds to
         the queue (the poller, the operator) is followed by the consumer taking them."""
         function = FUNCTIONS[name]
-        logs = function_logs_to(self.function_log, append=True) if self.function_log else nullcontext()
-        with self._lock, logs:
+        with self._lock, function_logs_to(self.function_log, append=True):
             with self.active():
                 result = invoke(
                     function.handler, event, function_name=name, timeout_seconds=function.timeout_seconds

@@ -235,11 +235,16 @@ def test_redrive_without_yes_explains_and_moves_nothing(demo: Demo) -> None:
     result = run_cli("redrive", *sandbox_args(demo), "--json")
 
     assert shown.exit_code == result.exit_code == 0
-    assert "Start DLQ redrive" in shown.stdout and "never refunded twice" in shown.stdout
-    assert "refund-sync redrive --yes" in shown.stdout
+    assert "nothing is refunded twice" in shown.stdout
+    assert (
+        "refund-sync redrive --yes" in shown.stdout
+        and "refund-sync redrive <document number>" in shown.stdout
+    )
     report = json_of(result)
     assert report["started"] is False
     assert report["reasons"] == {reason: 1 for reason in waiting.values()}
+    assert {m["document_number"] for m in report["messages"]} == set(waiting)
     assert {m["action"] for m in report["messages"]} == {Reason[r].action for r in waiting.values() if r}
+    assert {m["state"] for m in report["messages"]} <= {"FAILED", "HELD"}
     # Peeking left every message in place, visible for the next reader
     assert len(demo.sandbox.dead_letters()) == len(waiting)

@@ -135,9 +135,7 @@ class HeldDeadLetter:
         return _refund_message(self.body)
 
 
-def _receive_all(
-    sqs: SQSClient, queue_url: str, limit: int, visibility_seconds: int
-) -> list[MessageTypeDef]:
+def _receive_all(sqs: SQSClient, queue_url: str, limit: int, visibility_seconds: int) -> list[MessageTypeDef]:
     """Up to `limit` messages, each held invisible for `visibility_seconds`. A FIFO queue hands out at
     most one batch of a message group while that batch is held, so a group with more than ten messages
     shows its first ten (groups are BigCommerce orders; one rarely has ten refunds waiting)."""

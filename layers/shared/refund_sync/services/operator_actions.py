@@ -40,62 +40,13 @@ from refund_sync.domain.reasons import Reason, RefundProblem
 from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
 from refund_sync.observability import logger
 from refund_sync.services.poll_refunds import OnDemandSync, RefundPoller, imported_from_bigcommerce
+from refund_sync.services.references import find_states, is_netsuite_id, parse_reference
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import Preview, RefundEngine, classify_rejection
 
-MAX_REFERENCE_LENGTH = 64
-NETSUITE_ID = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also takes "²"
 NETSUITE_DEADLINE_SECONDS = 60.0
 # Stop moving messages this long before the function's timeout; the answer says how many are left.
 STOP_MARGIN_SECONDS = 20.0
-
-
-# -- naming a refund ----------------------------------------------------------------------------------
-class InvalidReference(ValueError):
-    """Not something a refund can be named by; the message says what is."""
-
-
-def parse_reference(raw: str) -> str:
-    """A refund as a person names it: its NetSuite internal id (1042) or document number (CM-1042)."""
-    reference = raw.strip()
-    if not reference:
-        raise InvalidReference(
-            "no refund named: give its NetSuite internal id (all digits, e.g. 1042) or its document "
-            "number (e.g. CM-1042)"
-        )
-    if len(reference) > MAX_REFERENCE_LENGTH or not reference.isprintable():
-        raise InvalidReference(
-            f"{reference[:MAX_REFERENCE_LENGTH]!r}... is not a NetSuite internal id or document number "
-            f"(at most {MAX_REFERENCE_LENGTH} printable characters)"
-            if len(reference) > MAX_REFERENCE_LENGTH
-            else f"{reference!r} is not a NetSuite internal id or document number (it holds control "
-            "characters)"
-        )
-    return reference
-
-
-def is_netsuite_id(reference: str) -> bool:
-    return NETSUITE_ID.fullmatch(reference) is not None
-
-
-def document_number_spellings(document_number: str) -> list[str]:
-    """The spellings to look a document number up by: the state table's index matches exactly, and
-    NetSuite prints document numbers as the numbering sets them (CM-1042), so `cm-1042` means it too."""
-    return list(dict.fromkeys([document_number, document_number.upper(), document_number.lower()]))
-
-
-def find_states(store: StateStore, reference: str) -> list[RefundState]:
-    """A refund's state by NetSuite internal id or by document number (any case); several when one
-    document number is shared (NetSuite allows it across record types)."""
-    if is_netsuite_id(reference):
-        state = store.get(reference)
-        if state is not None:
-            return [state]
-    found: dict[str, RefundState] = {}
-    for spelling in document_number_spellings(reference):
-        for state in store.find_by_document_number(spelling):
-            found[state.netsuite_id] = state
-    return list(found.values())
 
 
 Reference = Annotated[str, AfterValidator(parse_reference)]
@@ -581,7 +532,7 @@ ACTIONS: dict[str, Action[Any]] = {
 
 
 def error_answer(action: object, code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"ok": False, "action": action, "error": {"code": code, "message": message, **details}}
+    return {"ok": False, "operation": action, "error": {"code": code, "message": message, **details}}
 
 
 def answer(
@@ -595,7 +546,7 @@ def answer(
     if remaining_seconds is not None:
         operator.remaining_seconds = remaining_seconds
     try:
-        return {"ok": True, "action": name, **action(operator, event)}
+        return {"ok": True, "operation": name, **action(operator, event)}
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in error.errors()[:5]

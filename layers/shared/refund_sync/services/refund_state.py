@@ -215,9 +215,7 @@ class RefundLedger:
         """An operator deleted the refund's dead-lettered message: noted, the status unchanged (the refund
         still shows among the failures, and `sync` can still send it)."""
         now = self.clock()
-        return self._save(
-            Transition.NOTE, previous, previous, f"dead-letter message discarded: {note}", now
-        )
+        return self._save(Transition.NOTE, previous, previous, f"dead-letter message discarded: {note}", now)
 
     def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
         """A transient failure: keep the progress reached, note the error, let the queue retry."""
