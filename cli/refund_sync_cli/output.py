@@ -118,6 +118,7 @@ def handled(output: Output, target: Target | None = None) -> Iterator[None]:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 only for commands
 
     from refund_sync_cli.target import (  # noqa: PLC0415
+        CredentialsProblem,
         TargetError,
         credentials_problem,
         sandbox_unreachable,
@@ -127,6 +128,8 @@ def handled(output: Output, target: Target | None = None) -> Iterator[None]:
         yield
     except CommandFailed as error:
         output.fail(error.code, error.message, error.exit_code)
+    except CredentialsProblem as error:
+        output.fail(ErrorCode.CREDENTIALS, str(error), 2)
     except TargetError as error:
         output.fail(ErrorCode.TARGET, str(error), 2)
     except (ClientError, BotoCoreError) as error:

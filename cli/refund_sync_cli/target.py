@@ -68,6 +68,10 @@ class TargetError(Exception):
     """The CLI cannot reach the system it was pointed at; the message says what to do (exit 2)."""
 
 
+class CredentialsProblem(TargetError):
+    """The user's AWS credentials are missing, expired, refused, or their profile does not exist."""
+
+
 class TargetKind(StrEnum):
     STACK = "stack"
     SANDBOX = "sandbox"
@@ -181,7 +185,7 @@ def open_session(profile: str | None, region: str | None) -> boto3.session.Sessi
     try:
         return boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
-        raise TargetError(f"{error}: check --profile (or AWS_PROFILE) against ~/.aws/config") from None
+        raise CredentialsProblem(f"{error}: check --profile (or AWS_PROFILE) against ~/.aws/config") from None
 
 
 def credentials_problem(error: Exception) -> str | None:
@@ -221,12 +225,12 @@ def resolve_stack(stack_name: str, session: boto3.session.Session) -> Target:
             ) from None
         problem = credentials_problem(error)
         if problem:
-            raise TargetError(problem) from None
+            raise CredentialsProblem(problem) from None
         raise
     except BotoCoreError as error:
         problem = credentials_problem(error)
         if problem:
-            raise TargetError(problem) from None
+            raise CredentialsProblem(problem) from None
         raise
     stack = stacks[0]
     raw = {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
