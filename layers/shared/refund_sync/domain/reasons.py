@@ -14,6 +14,7 @@ from typing import Any
 class Outcome(StrEnum):
     HELD = "HELD"  # the refund is fine but needs a person's decision (amounts, rules)
     FAILED = "FAILED"  # it cannot sync as it stands: fix data or setup, then redrive
+    SKIPPED = "SKIPPED"  # never sent, on purpose (the loop guard); nothing to do
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class Reason(Enum):
         "refund it by hand in BigCommerce and exclude it from the saved search.",
     )
     CREATED_FROM_BIGCOMMERCE = ReasonInfo(
-        Outcome.FAILED,
+        Outcome.SKIPPED,
         "The refund was imported from BigCommerce into NetSuite, so sending it back would pay twice.",
         "Nothing to do: the loop guard skipped it on purpose.",
     )
