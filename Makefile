@@ -1,6 +1,7 @@
 # refund-sync. The two commands that matter:
 #   make demo   run the whole pipeline on the local sandbox (NetSuite and BigCommerce simulators, AWS on moto)
-#   make test   every check: lint, types, template checks, sam build, bandit and checkov, Python tests, Jest
+#   make test   every check: lint, types, template checks, sam build, bandit and checkov, Python tests,
+#               SuiteScript lint and Jest
 # Both install what they need on a fresh machine (Python 3.11+, Node 20+, make).
 
 PYTHON      ?= python3
@@ -98,8 +99,9 @@ security: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 pytest: $(VENV)/.installed
 	$(PY) -m pytest -n 2 --dist loadfile
 
+# The SuiteScript is linted (eslint-plugin-suitescript) before Jest runs it.
 jest: netsuite/node_modules/.installed
-	cd netsuite && npm test --silent
+	cd netsuite && npm run lint --silent && npm test --silent
 
 # One table: BigCommerce calls per refund, throughput against the quota, poller, cold start, cost
 # (also in .benchmarks/report.json). It reports; it never fails on a slow machine.

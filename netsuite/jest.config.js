@@ -10,6 +10,8 @@ const suiteCloud = SuiteCloudJestConfiguration.build({
 module.exports = {
 	...suiteCloud,
 	testEnvironment: 'node',
+	// The globals of server scripts (log).
+	setupFilesAfterEnv: ['<rootDir>/__tests__/support/serverScriptGlobals.js'],
 	// Helpers shared by the tests are not tests themselves.
 	testPathIgnorePatterns: ['/node_modules/', '/__tests__/support/'],
 };

@@ -115,7 +115,7 @@ describe('keyset paging over a line-level saved search', () => {
 });
 
 describe('gathering whole refunds with few searches', () => {
-    it('Given 300 refunds of 5 lines in one page, Then they are gathered in two batches of at most four searches each, lines spanning several result pages', () => {
+    it('Given 300 refunds of 5 lines in one page, Then they are gathered in two batches of five searches each, lines spanning several result pages', () => {
         const fiveLines = range(1, 5).map((index) => ({ item: ITEMS.mug, quantity: String(index), rate: '1.00', amount: `${index}.00` }));
         range(1, 300).forEach((id) => addRefund(account, { id, lines: fiveLines }));
 
@@ -123,8 +123,9 @@ describe('gathering whole refunds with few searches', () => {
 
         expect(response.paging).toMatchObject({ count: 300, hasMore: false, lastId: '300' });
         response.refunds.forEach((refund) => expect(refund.lines.map((line) => line.quantity)).toEqual(['1', '2', '3', '4', '5']));
-        // 1 selection + 2 batches x (header, lines, customer refunds); nothing was created from another record.
-        expect(account.createdSearches).toHaveLength(7);
+        // 1 selection + 2 batches x (header, lines, shipping rows, tax rows, customer refunds);
+        // nothing was created from another record, so no created-from search.
+        expect(account.createdSearches).toHaveLength(11);
         expect(search.load).toHaveBeenCalledTimes(1);
         expect(search.lookupFields).not.toHaveBeenCalled();
         expect(record.load).not.toHaveBeenCalled();
@@ -233,9 +234,10 @@ describe('paid out, origin and configured fields', () => {
             shippingTax: '0.50',
             total: '33.45',
         });
+        // The header discount is its own row, as NetSuite lists it, not a line invented from a header field.
         expect(refund.lines.map((line) => [line.line, line.itemType, line.amount, line.taxAmount])).toEqual([
-            [0, 'Discount', '-5.00', '0.00'],
             [1, 'InvtPart', '30.00', '3.00'],
+            [2, 'Discount', '-5.00', '0.00'],
         ]);
     });
 });
@@ -252,9 +254,10 @@ describe('governance', () => {
     });
 
     it('Given the units run out during the second batch, Then the page stops with the first batch whole and truncated, and the next call goes on', () => {
-        // Selecting costs 15 and the first batch 30 (header, lines, customer refunds); the
-        // second batch's header fits but its lines would eat into the 20-unit reserve.
-        account.setUsage(80);
+        // Selecting costs 15 and the first batch 50 (header, lines, shipping rows, tax rows,
+        // customer refunds); the second batch's header fits but its lines would eat into the
+        // 20-unit reserve.
+        account.setUsage(100);
         const first = post(request);
 
         expect(first.paging).toEqual({ afterId: '0', lastId: '250', pageSize: 300, count: 250, hasMore: true, truncatedByGovernance: true });
@@ -276,9 +279,9 @@ describe('governance', () => {
         expect(post(request).error.code).toBe('USAGE_LIMIT');
     });
 
-    // Any budget that pays for selecting (15), one batch (30 here) and the reserve (20) makes
+    // Any budget that pays for selecting (15), one batch (50 here) and the reserve (20) makes
     // progress; a real RESTlet call has 5,000 units.
-    it.each([65, 90, 150])('Given %i units per call, Then paging never dies of the limit and delivers every refund exactly once', (units) => {
+    it.each([85, 120, 200])('Given %i units per call, Then paging never dies of the limit and delivers every refund exactly once', (units) => {
         const responses = pageThrough(request, { beforeEachCall: () => account.setUsage(units) });
         expect(ids(responses)).toEqual(range(1, 300).map(String));
         responses.forEach((response) => expect(response.remainingUsage).toBeGreaterThanOrEqual(0));

@@ -1,11 +1,14 @@
 /**
- * PUT {"action": "writeBack"}: the BigCommerce outcome written to the refund's custom body fields
- * with record.submitFields (no sourcing, no mandatory-field checks).
+ * PUT {"action": "writeBack"}: the refund-sync outcome written to the refund's custom body fields
+ * with record.submitFields (no sourcing, no mandatory-field checks): SYNCED with the BigCommerce
+ * refund id, FAILED and HELD with the reason code and what to do, so a NetSuite user sees the state
+ * on the refund and in the "refunds not synced" saved search.
  */
 import record from 'N/record';
 import search from 'N/search';
+import lib from 'SuiteScripts/refund_sync/rs_refund_export_lib';
 import { addRefund, storeAccount } from './support/fixtures';
-import { netsuiteError } from './support/fakeNetSuite';
+import { netsuiteError, READING_VALUES } from './support/fakeNetSuite';
 import { post, put } from './support/restletClient';
 
 jest.mock('N/search');
@@ -17,12 +20,14 @@ jest.mock('N/error');
 
 let account;
 
-beforeEach(() => {
+const setUp = (options = {}) => {
     jest.clearAllMocks();
-    account = storeAccount();
+    account = storeAccount(options);
     addRefund(account, { id: 501, typeCode: 'CustCred' });
     addRefund(account, { id: 502, typeCode: 'CashRfnd' });
-});
+};
+
+beforeEach(() => setUp());
 
 const writeBack = (overrides = {}) =>
     put({
@@ -37,8 +42,18 @@ const writeBack = (overrides = {}) =>
         ...overrides,
     });
 
+const failed = (overrides = {}) =>
+    writeBack({
+        bigcommerceRefundId: null,
+        status: 'FAILED',
+        reasonCode: 'ORDER_NOT_FOUND',
+        message: 'BigCommerce has no order 1001',
+        whatToDo: 'Check the order id on the NetSuite sales order against BigCommerce.',
+        ...overrides,
+    });
+
 describe('write-back', () => {
-    it('Given a synced refund, Then its four fields are written without sourcing or mandatory-field checks', () => {
+    it('Given a synced refund, Then its fields are written without sourcing or mandatory-field checks, the time as a Date', () => {
         expect(writeBack()).toEqual({ action: 'writeBack', version: '1', id: '501', updated: true });
         expect(record.submitFields).toHaveBeenCalledWith({
             type: 'creditmemo',
@@ -46,16 +61,31 @@ describe('write-back', () => {
             values: {
                 custbody_rs_bc_refund_id: '9001',
                 custbody_rs_sync_status: 'SYNCED',
+                custbody_rs_reason_code: '',
                 custbody_rs_sync_message: 'Refunded 110.00 USD on BigCommerce order 1001',
-                custbody_rs_synced_at: '4/15/2024 10:05 am',
+                custbody_rs_what_to_do: '',
+                custbody_rs_synced_at: new Date('2024-04-15T10:05:00Z'),
             },
             options: { enableSourcing: false, ignoreMandatoryFields: true },
         });
+        expect(record.submitFields.mock.calls[0][0].values.custbody_rs_synced_at).toBeInstanceOf(Date);
     });
 
-    it('Given a failure without a BigCommerce refund, Then empty values clear the id and the message says why', () => {
-        writeBack({ id: '502', recordType: 'cashrefund', bigcommerceRefundId: null, status: 'FAILED', message: 'Order 1002 not found on BigCommerce' });
-        expect(account.transaction(502).fields).toMatchObject({ custbody_rs_bc_refund_id: '', custbody_rs_sync_status: 'FAILED' });
+    it.each(['FAILED', 'HELD'])('Given a %s refund, Then the status, reason code, details and what to do are on the refund', (status) => {
+        failed({ status, id: '502', recordType: 'cashrefund' });
+        expect(account.transaction(502).fields).toMatchObject({
+            custbody_rs_bc_refund_id: '',
+            custbody_rs_sync_status: status,
+            custbody_rs_reason_code: 'ORDER_NOT_FOUND',
+            custbody_rs_sync_message: 'BigCommerce has no order 1001',
+            custbody_rs_what_to_do: 'Check the order id on the NetSuite sales order against BigCommerce.',
+        });
+    });
+
+    it('Given a refund that failed and then synced, Then the reason and what to do are cleared', () => {
+        failed();
+        writeBack();
+        expect(account.transaction(501).fields).toMatchObject({ custbody_rs_sync_status: 'SYNCED', custbody_rs_reason_code: '', custbody_rs_what_to_do: '' });
     });
 
     it('Given the same outcome is written again, Then nothing is saved, so the refund\'s last-modified date does not move', () => {
@@ -66,6 +96,15 @@ describe('write-back', () => {
         expect(writeBack({ syncedAt: '2024-04-16T00:00:00Z' })).toMatchObject({ updated: false });
         expect(record.submitFields).toHaveBeenCalledTimes(1);
         expect(account.transaction(501).lastModified).toBe(modified);
+    });
+
+    it('Given the same failure reworded on a later attempt, Then nothing is saved either: a write-back never starts a loop', () => {
+        failed();
+        account.now = '2024-05-02T00:00:00Z';
+        expect(failed({ message: 'BigCommerce has no order 1001 (attempt 2, 503 after 4.2s)' })).toMatchObject({ updated: false });
+        expect(record.submitFields).toHaveBeenCalledTimes(1);
+        // A new reason is a new outcome, and is written.
+        expect(failed({ reasonCode: 'RETRIES_EXHAUSTED' })).toMatchObject({ updated: true });
     });
 
     it('Given an id of another record type, Then RECORD_NOT_FOUND says which record was looked for', () => {
@@ -107,5 +146,62 @@ describe('write-back', () => {
     it('Given a write-back over POST, or a page over PUT, Then INVALID_REQUEST names the right method', () => {
         expect(post({ action: 'writeBack', id: '501' }).error.message).toMatch(/Send "writeBack" with PUT/);
         expect(put({ action: 'page', searchId: 'x' }).error.message).toMatch(/Send "page" with POST/);
+    });
+});
+
+describe('the date-time field holds the instant, whatever the preferences', () => {
+    // The user's preference is eight hours east of UTC; under the 'pacific' reading format.format
+    // answers in Pacific time, so a formatted string would name another instant.
+    it.each(READING_VALUES.datetimetzFormatZone)('under the %s reading of format.format, synced-at is the instant sent', (zone) => {
+        setUp({ readings: { datetimetzFormatZone: zone } });
+        account.userOffsetMinutes = 480;
+        writeBack({ syncedAt: '2024-11-03T08:30:00Z' });
+        expect(account.transaction(501).fields.custbody_rs_synced_at.toISOString()).toBe('2024-11-03T08:30:00.000Z');
+    });
+});
+
+describe('a refund in a closed period', () => {
+    it.each(READING_VALUES.closedPeriodError)('Given NetSuite refuses the save (%s error), Then PERIOD_CLOSED says why and what to do', (reading) => {
+        setUp({ readings: { closedPeriodError: reading } });
+        addRefund(account, { id: 503, periodClosed: true });
+        const response = failed({ id: '503' });
+        expect(response.error).toMatchObject({ code: 'PERIOD_CLOSED', details: { id: '503', recordType: 'creditmemo' } });
+        expect(response.error.message).toMatch(/accounting period is closed.*Allow non-G\/L changes/);
+        expect(account.transaction(503).fields.custbody_rs_sync_status).toBeUndefined();
+    });
+
+    it('Given the period allows non-G/L changes, Then the fields are written (they post nothing)', () => {
+        addRefund(account, { id: 503, periodClosed: true, periodAllowsNonGLChanges: true });
+        expect(failed({ id: '503' })).toMatchObject({ updated: true });
+    });
+
+    it('recognises the refusal by name or by message, and nothing else', () => {
+        expect(lib.isClosedPeriodError(netsuiteError('ACCOUNTING_PERIOD_CLOSED', 'x'))).toBe(true);
+        expect(lib.isClosedPeriodError(netsuiteError('USER_ERROR', 'The period you selected is locked.'))).toBe(true);
+        expect(lib.isClosedPeriodError(netsuiteError('USER_ERROR', 'You cannot post to a closed accounting period.'))).toBe(true);
+        expect(lib.isClosedPeriodError(netsuiteError('INSUFFICIENT_PERMISSION', 'no access'))).toBe(false);
+    });
+});
+
+describe('the refund\'s own content never carries the write-back fields', () => {
+    const content = (refund) => {
+        const copy = { ...refund };
+        delete copy.lastModified;
+        return copy;
+    };
+
+    it('Given a refund written back as FAILED, Then the next page returns the same refund, only later modified', () => {
+        const before = post({ action: 'page', searchId: lib.DEFAULT_SAVED_SEARCH_ID, pageSize: 5 }).refunds.find((refund) => refund.id === '501');
+        failed();
+        const after = post({ action: 'page', searchId: lib.DEFAULT_SAVED_SEARCH_ID, pageSize: 5 }).refunds.find((refund) => refund.id === '501');
+        expect(after.lastModified > before.lastModified).toBe(true);
+        expect(content(after)).toEqual(content(before));
+    });
+
+    it('reads none of the write-back fields into a refund', () => {
+        const searched = account.createdSearches.flatMap((created) => created.columns.map((column) => column.name));
+        post({ action: 'page', searchId: lib.DEFAULT_SAVED_SEARCH_ID, pageSize: 5 });
+        const columns = account.createdSearches.flatMap((created) => created.columns.map((column) => column.name)).concat(searched);
+        Object.values(lib.WRITE_BACK_FIELDS).forEach((field) => expect(columns).not.toContain(field));
     });
 });

@@ -187,13 +187,17 @@ class Sandbox:
             )
         return result
 
-    def drain(self, *, max_batches: int = 1000) -> DrainReport:
+    def drain(
+        self, *, max_batches: int = 1000, timeout_seconds: int = CONSUMER_TIMEOUT_SECONDS
+    ) -> DrainReport:
+        """The consumer handler on every batch the queue hands out; `timeout_seconds` is each
+        invocation's time, as the function's Timeout gives it."""
         with self.active():
             return drain_queue(
                 self.aws.sqs(),
                 self.aws.refund_queue_url,
                 consumer_handler,
-                timeout_seconds=CONSUMER_TIMEOUT_SECONDS,
+                timeout_seconds=timeout_seconds,
                 max_batches=max_batches,
             )
 

@@ -13,7 +13,14 @@ from refund_sync.adapters.bigcommerce import REFUNDS_PER_LOOKUP
 from refund_sync.domain.state import SyncStatus
 from refund_sync_sandbox.sandbox import Sandbox
 from refund_sync_sandbox.scenarios import CAP, TEE, address, order
-from tests.integration.consumer.support import bigcommerce_refunds, case, netsuite_refund, state, sync_now
+from tests.integration.consumer.support import (
+    bigcommerce_refunds,
+    case,
+    netsuite_refund,
+    operator,
+    state,
+    sync_now,
+)
 from tests.integration.poller.support import record_synced
 
 D = Decimal
@@ -51,8 +58,15 @@ def test_a_late_gateway_decline_turns_a_synced_refund_into_a_failure_an_operator
     assert failed.payout_checked_at is not None
     assert sandbox.store.snapshot(111).order.status_id != 4, "a declined refund does not count"
 
-    # And once the operator has sorted out the gateway, `refund-sync sync` refunds it once more, once
+    # And a sync alone never creates it again: the declined refund stands
     sandbox.store.set_tender(111, "braintree", declines_refunds=False)
+    sync_now(sandbox, ns)
+    assert state(sandbox, ns).reason_code == "GATEWAY_DECLINED"
+    assert len(bigcommerce_refunds(sandbox, 111)) == 1
+
+    # But once the operator has sorted out the gateway and allows it, a sync refunds it once more, once
+    with operator(sandbox) as decide:
+        decide.recreate(ns.id)
     sync_now(sandbox, ns)
     assert state(sandbox, ns).status is SyncStatus.SYNCED
     paid = [r for r in bigcommerce_refunds(sandbox, 111) if not r.fully_declined]

@@ -14,8 +14,11 @@ from refund_sync.services.consume_refunds import refund_consumer
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
-def handle_record(record: SQSRecord) -> None:
-    refund_consumer().handle(record)
+def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    # Powertools passes the context to a record handler that names it: the time left guards each create.
+    refund_consumer().handle(
+        record, seconds_left=lambda: lambda_context.get_remaining_time_in_millis() / 1000
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, HttpUrl, field_validator
+from pydantic import AwareDatetime, Field, HttpUrl, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from refund_sync.domain.policy import (
@@ -124,7 +124,18 @@ class Settings(BaseSettings):
     consumer_max_receive_count: int = Field(default=5, ge=1, description="The queue's maxReceiveCount")
     consumer_base_retry_seconds: int = Field(default=60, ge=1)
     uncertain_create_grace_seconds: int = Field(
-        default=120, ge=0, description="How long an unanswered create may still commit at BigCommerce"
+        default=120,
+        ge=0,
+        description="How long after its last send an unanswered create may still commit at BigCommerce; "
+        "only after it, with nothing new on the order, is the create proven absent",
+    )
+    consumer_timeout_seconds: int = Field(
+        default=120, ge=10, description="The consumer function's timeout (the stack sets both)"
+    )
+    bigcommerce_clock_skew_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How far BigCommerce's clock (a refund's `created`) may be behind ours",
     )
 
     # Payout check: gateways decline asynchronously, so synced refunds are looked at again, in bulk.
@@ -158,6 +169,27 @@ class Settings(BaseSettings):
     @classmethod
     def _tls(cls, value: HttpUrl | None) -> HttpUrl | None:
         return require_tls_off_this_machine(value)
+
+    @property
+    def refund_start_seconds(self) -> float:
+        """The least time left in which a refund is started: its order read and quote, then the create and
+        the record of its answer (each BigCommerce call may take the whole timeout). Less, and it waits
+        for the next delivery: a create is never cut off mid-way by the function's timeout."""
+        return 3 * self.bigcommerce_timeout_seconds + 5
+
+    @model_validator(mode="after")
+    def _times_agree(self) -> Settings:
+        if self.consumer_timeout_seconds < self.refund_start_seconds:
+            raise ValueError(
+                f"ConsumerTimeout ({self.consumer_timeout_seconds} s) must leave room for one refund's three "
+                f"BigCommerce calls of up to {self.bigcommerce_timeout_seconds} s each, and its state write"
+            )
+        if self.uncertain_create_grace_seconds < self.bigcommerce_timeout_seconds:
+            raise ValueError(
+                "the grace period for an unanswered create must be at least BigCommerce's timeout: a create "
+                "the client gave up on may still be committing"
+            )
+        return self
 
     @property
     def netsuite_realm(self) -> str:

@@ -140,6 +140,15 @@ POLLER_FAILURES = (
         "permissions ([netsuite-setup.md](netsuite-setup.md#6-the-role)) and the deployment's execution log.",
     ),
     PollerFailure(
+        "NetSuite refused the write-back: the refund's accounting period is closed",
+        ("PERIOD_CLOSED",),
+        "Write-back only (WriteBackToNetSuite on): the refund's period is closed and does not allow non-G/L "
+        "changes, so NetSuite kept the refund-sync fields as they were. The refund's own outcome stands; its "
+        "state item's write-back says 'refused PERIOD_CLOSED', and the write is not tried again.",
+        "Read the outcome in refund-sync (`refund-sync show <document number>`). To see it in NetSuite too, "
+        "allow non-G/L changes in that period (Setup > Accounting > Manage Accounting Periods).",
+    ),
+    PollerFailure(
         "NetSuite answered something unreadable",
         ("TOKEN_RESPONSE_INVALID", "REQUEST_FAILED"),
         "The token endpoint or the RESTlet answered something that is not an answer (a proxy, an outage).",

@@ -3,12 +3,47 @@
  *
  * Test files call jest.mock('N/search') (and the other modules they drive); `installFakeNetSuite`
  * then gives the automocked functions an implementation backed by this account: transactions
- * exploded into search rows (header, item, tax, shipping, COGS and apply rows) the way NetSuite's
- * transaction search shows them, a filter-expression evaluator, grouping, sorting, runPaged
- * paging, lookupFields / submitFields, deployment parameters and a governance meter that throws
- * SSS_USAGE_LIMIT_EXCEEDED like NetSuite when a script overspends. Unknown field ids raise
- * NetSuite's invalid-column / invalid-filter errors. The user's preferences are fixed: dates
- * M/D/YYYY, times h:mm am/pm, time zone UTC.
+ * exploded into search rows (header, item, header-discount, tax, shipping, COGS and apply rows) the
+ * way NetSuite's transaction search shows them, a filter-expression evaluator, grouping, sorting,
+ * runPaged paging, search settings, lookupFields / submitFields / record.load, deployment
+ * parameters, account features and a governance meter that throws SSS_USAGE_LIMIT_EXCEEDED like
+ * NetSuite when a script overspends. Unknown field ids raise NetSuite's invalid-column /
+ * invalid-filter errors. The user's preferences: dates M/D/YYYY, times h:mm am/pm, a fixed time
+ * zone offset (UTC unless a test sets another).
+ *
+ * What the fake models, and where Oracle is silent the readings it offers (account.readings):
+ *
+ * - OneWorld and currencies. A transaction has a currency and an exchange rate to its subsidiary's
+ *   base currency; a subsidiary has a consolidated rate to the parent's base currency. Only the
+ *   "(Foreign Currency)" column fxamount is in the transaction's currency. The other amount
+ *   columns (amount, taxtotal, shippingamount, discountamount, taxamount) are in base currency:
+ *   the parent's, consolidated, unless the search's Consolidated Exchange Rate setting is None,
+ *   then the subsidiary's (NetSuite help, "search.Setting": consolidationtype affects how
+ *   consolidation is performed; transaction searches, OneWorld only). Reading
+ *   `lineTaxColumn`: 'base' (default; what the issue reports for taxamount and taxtotal) or
+ *   'transaction' (Oracle lists no foreign-currency variant, so either is possible). Reading
+ *   `settingOutsideOneWorld`: 'ignored' or 'rejected' (SSS_INVALID_SRCH_SETTING; the setting is
+ *   documented as applicable only to OneWorld accounts).
+ * - Discounts. discountamount is filled on item rows of discount items, never on the main line;
+ *   a header discount is its own row (transactiondiscount T), an item row like any other.
+ * - Legacy tax: each item line has its tax (taxamount) and tax code; the tax rows (taxline T)
+ *   carry the tax per code, shipping tax included, in fxamount.
+ * - SuiteTax: item rows carry no taxamount; the tax lives in the record's taxdetails sublist
+ *   (record.load; NetSuite help, "Tax Details on Transactions in SuiteTax"), linked to item lines by
+ *   taxdetailsreference, amounts in the transaction's currency and with the sign of the form.
+ *   Readings: `suiteTaxRows`: 'absent' (default) or 'present' (tax rows in searches as well);
+ *   `suiteTaxShipping`: 'reference' (the detail of shipping has the reference SHIPPING, as the
+ *   Commerce "taxdetails" object documents) or 'lineType' (only its line type says Shipping);
+ *   `suiteTaxDiscount`: 'beforeTax' or 'afterTax' (help: "discounts can be applied before or after
+ *   tax, depending on the tax engine implementation").
+ * - Date-time fields. submitFields stores a Date as that instant; a string is parsed in the
+ *   user's format and time zone (a datetimetz value is a point in time). Reading
+ *   `datetimetzFormatZone`: 'user' (format.format answers in the user's time zone) or 'pacific'
+ *   (help, "format.format(options)": in server scripts the string is based on the Pacific Time
+ *   Zone), so a formatted string may not name the instant it was made from.
+ * - Closed periods. Saving a transaction whose accounting period is closed is refused unless the
+ *   period allows non-G/L changes (help, "Accounting Period": allowNonGLChanges). Oracle documents
+ *   no error code: reading `closedPeriodError`: 'named' or 'generic'.
  */
 import search from 'N/search';
 import record from 'N/record';
@@ -25,6 +60,27 @@ export const DEFAULT_PARAMETERS = Object.freeze({
     custscript_rs_variant_id_field: '',
     custscript_rs_loop_guard_field: '',
     custscript_rs_default_page_size: 500,
+});
+
+export const DEFAULT_READINGS = Object.freeze({
+    lineTaxColumn: 'base',
+    settingOutsideOneWorld: 'ignored',
+    suiteTaxRows: 'absent',
+    suiteTaxShipping: 'reference',
+    suiteTaxDiscount: 'beforeTax',
+    datetimetzFormatZone: 'user',
+    closedPeriodError: 'named',
+});
+
+/** Every value each reading can take, for tests that run under all of them. */
+export const READING_VALUES = Object.freeze({
+    lineTaxColumn: ['base', 'transaction'],
+    settingOutsideOneWorld: ['ignored', 'rejected'],
+    suiteTaxRows: ['absent', 'present'],
+    suiteTaxShipping: ['reference', 'lineType'],
+    suiteTaxDiscount: ['beforeTax', 'afterTax'],
+    datetimetzFormatZone: ['user', 'pacific'],
+    closedPeriodError: ['named', 'generic'],
 });
 
 const RECORD_TYPES = {
@@ -45,16 +101,20 @@ const TYPE_LABELS = {
     SalesOrd: 'Sales Order',
     CustRfnd: 'Customer Refund',
 };
-const USAGE = { load: 5, runPaged: 5, fetch: 5, lookupFields: 1, submitFields: 10, save: 5 };
+// NetSuite help: search.load, runPaged, fetch 5 units; lookupFields 1; record.load and
+// submitFields 10 on transactions; Search.save 5.
+const USAGE = { load: 5, runPaged: 5, fetch: 5, lookupFields: 1, submitFields: 10, recordLoad: 10, save: 5 };
+const PACIFIC_OFFSET_MINUTES = -480;
 
 // Fields every transaction row answers; custom fields are declared per account.
 const STANDARD_TRANSACTION_FIELDS = new Set([
     'internalid', 'internalidnumber', 'type', 'tranid', 'trandate', 'lastmodifieddate', 'memomain', 'memo', 'entity',
-    'currency', 'fxamount', 'taxtotal', 'shippingamount', 'discountamount', 'createdfrom', 'externalid', 'source',
-    'paymentmethod', 'pnrefnum', 'otherrefnum', 'mainline', 'taxline', 'shipping', 'cogs', 'voided', 'line', 'item',
-    'quantity', 'rate', 'taxamount', 'appliedtotransaction',
+    'currency', 'fxamount', 'amount', 'taxtotal', 'shippingamount', 'discountamount', 'createdfrom', 'externalid', 'source',
+    'paymentmethod', 'pnrefnum', 'otherrefnum', 'mainline', 'taxline', 'shipping', 'cogs', 'voided', 'line', 'lineuniquekey',
+    'item', 'quantity', 'rate', 'taxamount', 'appliedtotransaction', 'transactiondiscount', 'subsidiary', 'exchangerate',
 ]);
 const STANDARD_ITEM_FIELDS = new Set(['internalid', 'itemid', 'type', 'displayname']);
+export { STANDARD_TRANSACTION_FIELDS };
 
 export function netsuiteError(name, message) {
     const thrown = new Error(message);
@@ -63,7 +123,28 @@ export function netsuiteError(name, message) {
     return thrown;
 }
 
-// ------------------------------------------------------------------ user preferences (UTC)
+// ------------------------------------------------------------------ exact money
+
+/** "-12.50" -> -1250 (cents); the fake stores money as strings with two decimals. */
+export const cents = (text) => (text === '' || text === null || text === undefined ? 0 : Math.round(Number(text) * 100));
+export const money = (units) => (units / 100).toFixed(2);
+
+/** a / b rounded half away from zero, in integers. */
+function roundDiv(a, b) {
+    const negative = a < 0 !== b < 0;
+    const [x, y] = [Math.abs(a), Math.abs(b)];
+    const q = Math.floor((2 * x + y) / (2 * y));
+    return negative ? -q : q;
+}
+
+/** cents x rate ("1.0825"), rounded to the cent. */
+function timesRate(units, rate) {
+    const [whole, fraction = ''] = String(rate).split('.');
+    const denominator = 10 ** fraction.length;
+    return roundDiv(units * Number(whole + fraction), denominator);
+}
+
+// ------------------------------------------------------------------ user preferences
 
 const pad2 = (number) => String(number).padStart(2, '0');
 
@@ -72,8 +153,9 @@ export function userDate(isoDate) {
     return `${month}/${day}/${year}`;
 }
 
-export function userDateTime(instant) {
-    const date = new Date(instant);
+/** An instant as the user reads it: M/D/YYYY h:mm am in a zone `offsetMinutes` from UTC. */
+export function userDateTime(instant, offsetMinutes = 0) {
+    const date = new Date(new Date(instant).getTime() + offsetMinutes * 60000);
     const hours = date.getUTCHours();
     const hour12 = hours % 12 === 0 ? 12 : hours % 12;
     return `${date.getUTCMonth() + 1}/${date.getUTCDate()}/${date.getUTCFullYear()} ${hour12}:${pad2(date.getUTCMinutes())} ${hours < 12 ? 'am' : 'pm'}`;
@@ -84,16 +166,17 @@ function parseUserDate(text) {
     return match ? new Date(Number(match[3]), Number(match[1]) - 1, Number(match[2])) : null;
 }
 
-function parseUserDateTime(text) {
+function parseUserDateTime(text, offsetMinutes = 0) {
     const match = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}) (am|pm)$/.exec(String(text).trim());
     if (!match) return null;
     const hour = (Number(match[4]) % 12) + (match[6] === 'pm' ? 12 : 0);
-    return new Date(Date.UTC(Number(match[3]), Number(match[1]) - 1, Number(match[2]), hour, Number(match[5])));
+    return new Date(Date.UTC(Number(match[3]), Number(match[1]) - 1, Number(match[2]), hour, Number(match[5])) - offsetMinutes * 60000);
 }
 
 const probeTransaction = () => ({
     id: 0, typeCode: 'CustCred', tranId: '', tranDate: '2024-01-01', lastModified: '2024-01-01T00:00:00Z',
-    entity: { id: 0, name: '' }, currency: 'USD', fields: {}, lines: [], appliedTo: [],
+    entity: { id: 0, name: '' }, currency: 'USD', subsidiary: 1, exchangeRate: '1', fields: {}, lines: [], appliedTo: [],
+    total: '0.00', shipping: '0.00', shippingTax: '0.00', taxDetails: [],
 });
 
 // Filter terms are evaluated once per row: remember each term's value set.
@@ -104,25 +187,33 @@ const floorToMinute = (instant) => Math.floor(new Date(instant).getTime() / 6000
 // ------------------------------------------------------------------ the account
 
 export class FakeAccount {
-    constructor({ usage = 5000, parameters = {} } = {}) {
+    constructor({ usage = 5000, parameters = {}, oneWorld = false, suiteTax = false, readings = {} } = {}) {
         this.remaining = usage;
         this.parameters = { ...DEFAULT_PARAMETERS, ...parameters };
+        this.features = { SUBSIDIARIES: oneWorld, TAX_OVERHAULING: suiteTax, MULTICURRENCY: true };
+        this.readings = { ...DEFAULT_READINGS, ...readings };
+        this.userOffsetMinutes = 0;
         this.transactions = new Map();
         this.items = new Map();
         this.savedSearches = new Map();
+        // The parent subsidiary is the root; its base currency is the consolidation currency.
+        this.subsidiaries = new Map([[1, { id: 1, name: 'Parent Company', baseCurrency: 'USD', consolidatedRate: '1' }]]);
         this.bodyFields = new Map([
             ['custbody_fa_channel_order', 'text'],
             ['custbody_rs_exclude', 'checkbox'],
             ['custbody_rs_bc_refund_id', 'text'],
             ['custbody_rs_sync_status', 'text'],
+            ['custbody_rs_reason_code', 'text'],
             ['custbody_rs_sync_message', 'text'],
-            ['custbody_rs_synced_at', 'datetime'],
+            ['custbody_rs_what_to_do', 'textarea'],
+            ['custbody_rs_synced_at', 'datetimetz'],
         ]);
         this.columnFields = new Set(['custcol_rs_bc_line_id']);
         this.itemFields = new Set();
         this.now = '2024-05-01T12:00:00Z';
         this.createdSearches = [];
         this.submitted = [];
+        this.loadedRecords = [];
         this.nextSavedSearchId = 900;
     }
 
@@ -135,6 +226,18 @@ export class FakeAccount {
             throw netsuiteError('SSS_USAGE_LIMIT_EXCEEDED', `Script Execution Usage Limit Exceeded (${what})`);
         }
         this.remaining -= units;
+    }
+
+    get oneWorld() {
+        return this.features.SUBSIDIARIES;
+    }
+
+    get suiteTax() {
+        return this.features.TAX_OVERHAULING;
+    }
+
+    addSubsidiary(subsidiary) {
+        this.subsidiaries.set(subsidiary.id, { consolidatedRate: '1', ...subsidiary });
     }
 
     addBodyField(id, kind = 'text') {
@@ -158,11 +261,13 @@ export class FakeAccount {
         const stored = {
             entity: { id: 7, name: 'Jane Doe' },
             currency: 'USD',
+            subsidiary: 1,
+            exchangeRate: '1',
             memo: '',
             total: '0.00',
-            taxTotal: '0.00',
             shipping: '0.00',
-            discount: '',
+            shippingTax: '0.00',
+            shippingTaxCode: 'VAT',
             createdFrom: null,
             fields: {},
             externalId: '',
@@ -171,12 +276,16 @@ export class FakeAccount {
             pnRefNum: '',
             otherRefNum: '',
             voided: false,
+            periodClosed: false,
+            periodAllowsNonGLChanges: false,
             lines: [],
+            taxDetails: [],
             appliedTo: [],
             tranDate: '2024-04-15',
             lastModified: '2024-04-15T10:00:00Z',
             ...transaction,
         };
+        stored.lines = stored.lines.map((line, index) => ({ lineKey: String(Number(stored.id) * 100 + index + 1), taxCode: 'VAT', fields: {}, ...line }));
         this.transactions.set(String(stored.id), stored);
         return stored;
     }
@@ -189,9 +298,65 @@ export class FakeAccount {
         this.savedSearches.set(id, { searchType, filterExpression, title });
     }
 
-    /** Searches the script created, in order: type, filter expression, columns. */
+    /** Searches the script created, in order: type, filter expression, columns, settings. */
     searchesWithColumn(name, join) {
         return this.createdSearches.filter((created) => created.columns.some((column) => column.name === name && (column.join || null) === (join || null)));
+    }
+
+    // -------------------------------------------------------------- money in base currency
+
+    /** A transaction-currency amount as a base-currency column reports it under `consolidation`. */
+    baseAmount(transaction, fxText, consolidation) {
+        if (fxText === '' || fxText === null || fxText === undefined) return '';
+        let units = timesRate(cents(fxText), transaction.exchangeRate);
+        if (this.oneWorld && consolidation !== 'NONE') {
+            const subsidiary = this.subsidiaries.get(transaction.subsidiary);
+            units = timesRate(units, subsidiary.consolidatedRate);
+        }
+        return money(units);
+    }
+
+    taxTotalOf(transaction) {
+        if (this.suiteTax) return money(this.suiteTaxDetails(transaction).reduce((sum, detail) => sum - cents(detail.taxamount), 0));
+        return money(transaction.lines.reduce((sum, line) => sum + cents(line.taxAmount), 0) + cents(transaction.shippingTax));
+    }
+
+    /** Tax rows: legacy tax, one per tax code; SuiteTax only under the 'present' reading. */
+    taxRowsOf(transaction) {
+        if (this.suiteTax && this.readings.suiteTaxRows !== 'present') return [];
+        const byCode = new Map();
+        const add = (code, units) => byCode.set(code, (byCode.get(code) || 0) + units);
+        if (this.suiteTax) {
+            this.suiteTaxDetails(transaction).forEach((detail) => add(detail.taxcode, -cents(detail.taxamount)));
+        } else {
+            transaction.lines.forEach((line) => add(line.taxCode, cents(line.taxAmount)));
+            if (cents(transaction.shippingTax)) add(transaction.shippingTaxCode, cents(transaction.shippingTax));
+        }
+        return Array.from(byCode.entries())
+            .filter(([, units]) => units !== 0)
+            .map(([code, units], index) => ({ code, amount: money(units), line: 900 + index }));
+    }
+
+    /**
+     * The record's taxdetails sublist (SuiteTax), signs as on the form: positive for what the
+     * refund gives back. Stored line taxes are in the search's refund sign (negative).
+     */
+    suiteTaxDetails(transaction) {
+        if (transaction.taxDetails.length) return transaction.taxDetails;
+        const details = [];
+        transaction.lines.forEach((line) => {
+            if (!line.taxCode) return;
+            details.push({ taxdetailsreference: `TDR-${line.lineKey}`, linetype: 'Item', taxcode: line.taxCode, taxamount: money(-cents(line.taxAmount)) });
+        });
+        if (cents(transaction.shippingTax)) {
+            details.push({
+                taxdetailsreference: this.readings.suiteTaxShipping === 'reference' ? 'SHIPPING' : `TDR-SHIP-${transaction.id}`,
+                linetype: 'Shipping',
+                taxcode: transaction.shippingTaxCode,
+                taxamount: money(-cents(transaction.shippingTax)),
+            });
+        }
+        return details;
     }
 
     // -------------------------------------------------------------- rows
@@ -203,8 +368,8 @@ export class FakeAccount {
             const item = this.items.get(String(line.itemId));
             if (item && item.type === 'InvtPart') rows.push({ transaction, kind: 'cogs', line: line.line });
         });
-        if (Number(transaction.taxTotal)) rows.push({ transaction, kind: 'tax', line: 900 });
-        if (Number(transaction.shipping)) rows.push({ transaction, kind: 'shipping', line: 901 });
+        this.taxRowsOf(transaction).forEach((taxRow) => rows.push({ transaction, kind: 'tax', line: taxRow.line, data: taxRow }));
+        if (cents(transaction.shipping)) rows.push({ transaction, kind: 'shipping', line: 950 });
         transaction.appliedTo.forEach((appliedId, index) => rows.push({ transaction, kind: 'apply', line: 1 + index, appliedTo: appliedId }));
         return rows;
     }
@@ -223,13 +388,16 @@ export class FakeAccount {
     }
 
     /** A field of a row as {value, text}; `join` leaves the transaction for a related record. */
-    field(row, name, join, usage) {
-        if (join) return this.joinedField(row, name, join, usage);
+    field(row, name, join, usage, consolidation) {
+        if (join) return this.joinedField(row, name, join, usage, consolidation);
         const transaction = row.transaction;
         const line = row.data || {};
         const isMain = row.kind === 'main';
+        const isItem = row.kind === 'item';
         const plain = (value) => ({ value: value === undefined || value === null ? '' : String(value), text: value === undefined || value === null ? '' : String(value) });
         const flag = (on) => ({ value: on ? 'T' : 'F', text: on ? 'T' : 'F' });
+        const base = (fx) => plain(this.baseAmount(transaction, fx, consolidation));
+        const taxColumn = (fx) => (this.readings.lineTaxColumn === 'transaction' ? plain(fx) : base(fx));
         switch (name) {
             case 'internalid':
             case 'internalidnumber':
@@ -241,7 +409,7 @@ export class FakeAccount {
             case 'trandate':
                 return plain(userDate(transaction.tranDate));
             case 'lastmodifieddate':
-                return plain(userDateTime(transaction.lastModified));
+                return plain(userDateTime(transaction.lastModified, this.userOffsetMinutes));
             case 'memomain':
                 return plain(transaction.memo);
             case 'memo':
@@ -250,14 +418,26 @@ export class FakeAccount {
                 return { value: String(transaction.entity.id), text: transaction.entity.name };
             case 'currency':
                 return { value: '1', text: transaction.currency };
+            case 'subsidiary': {
+                const subsidiary = this.subsidiaries.get(transaction.subsidiary);
+                return { value: String(subsidiary.id), text: subsidiary.name };
+            }
+            case 'exchangerate':
+                return plain(transaction.exchangeRate);
             case 'fxamount':
                 return plain(this.amountOf(row));
+            case 'amount':
+                return base(this.amountOf(row));
             case 'taxtotal':
-                return plain(isMain ? transaction.taxTotal : '');
+                return isMain ? taxColumn(this.taxTotalOf(transaction)) : plain('');
             case 'shippingamount':
-                return plain(isMain ? transaction.shipping : '');
-            case 'discountamount':
-                return plain(isMain ? transaction.discount : '');
+                return isMain ? base(transaction.shipping) : plain('');
+            case 'discountamount': {
+                const item = isItem ? this.items.get(String(line.itemId)) : null;
+                return item && item.type === 'Discount' ? base(line.amount) : plain('');
+            }
+            case 'transactiondiscount':
+                return flag(isItem && Boolean(line.transactionDiscount));
             case 'createdfrom': {
                 const parent = this.createdFromOf(transaction);
                 return parent ? { value: String(parent.id), text: `${TYPE_LABELS[parent.typeCode]} #${parent.tranId}` } : plain('');
@@ -284,17 +464,20 @@ export class FakeAccount {
                 return flag(transaction.voided);
             case 'line':
                 return plain(row.line);
+            case 'lineuniquekey':
+                return plain(isItem ? line.lineKey : '');
             case 'item': {
-                if (row.kind !== 'item') return plain('');
+                if (!isItem) return plain('');
                 const item = this.items.get(String(line.itemId));
                 return { value: String(line.itemId), text: item ? item.itemid : '' };
             }
             case 'quantity':
-                return plain(row.kind === 'item' ? line.quantity : '');
+                return plain(isItem ? line.quantity : '');
             case 'rate':
-                return plain(row.kind === 'item' ? line.rate : '');
+                return plain(isItem ? line.rate : '');
             case 'taxamount':
-                return plain(row.kind === 'item' ? line.taxAmount : '');
+                // SuiteTax: item lines carry no tax of their own; it is in the tax details.
+                return isItem && !this.suiteTax ? taxColumn(line.taxAmount) : plain('');
             case 'appliedtotransaction':
                 return plain(row.kind === 'apply' ? row.appliedTo : '');
             default:
@@ -304,15 +487,17 @@ export class FakeAccount {
             const kind = this.bodyFields.get(name);
             const value = transaction.fields[name];
             if (kind === 'checkbox') return flag(value === true || value === 'T');
+            if (value instanceof Date) return plain(userDateTime(value, this.userOffsetMinutes));
             return plain(value);
         }
-        if (this.columnFields.has(name)) return plain(row.kind === 'item' && line.fields ? line.fields[name] : '');
+        if (this.columnFields.has(name)) return plain(isItem && line.fields ? line.fields[name] : '');
         throw netsuiteError(
             usage === 'filter' ? 'SSS_INVALID_SRCH_FILTER' : 'SSS_INVALID_SRCH_COL',
             `An nlobjSearch${usage === 'filter' ? 'Filter' : 'Column'} contains an invalid ${usage === 'filter' ? 'filter' : 'column'}, or is not in proper syntax: ${name}.`
         );
     }
 
+    /** fxamount of a row, in the transaction's currency and the search's refund sign. */
     amountOf(row) {
         const transaction = row.transaction;
         switch (row.kind) {
@@ -321,7 +506,7 @@ export class FakeAccount {
             case 'item':
                 return row.data.amount;
             case 'tax':
-                return transaction.taxTotal;
+                return row.data.amount;
             case 'shipping':
                 return transaction.shipping;
             case 'cogs':
@@ -331,11 +516,11 @@ export class FakeAccount {
         }
     }
 
-    joinedField(row, name, join, usage) {
+    joinedField(row, name, join, usage, consolidation) {
         if (join === 'createdfrom') {
             const parent = this.createdFromOf(row.transaction);
             if (!parent) return { value: '', text: '' };
-            return this.field({ transaction: parent, kind: 'main', line: 0 }, name, null, usage);
+            return this.field({ transaction: parent, kind: 'main', line: 0 }, name, null, usage, consolidation);
         }
         if (join === 'currency') {
             if (name !== 'symbol') throw netsuiteError('SSS_INVALID_SRCH_COL', `Invalid currency column ${name}`);
@@ -395,7 +580,7 @@ export class FakeAccount {
             case 'isnotempty':
                 return actual !== '';
             case 'onorafter': {
-                const bound = parseUserDateTime(values[0]) || parseUserDate(values[0]);
+                const bound = parseUserDateTime(values[0], this.userOffsetMinutes) || parseUserDate(values[0]);
                 if (!bound) throw netsuiteError('SSS_INVALID_SRCH_FILTER_EXPR', `Invalid date value ${values[0]}`);
                 return floorToMinute(row.transaction.lastModified) >= bound.getTime();
             }
@@ -406,11 +591,24 @@ export class FakeAccount {
 
     // -------------------------------------------------------------- running searches
 
+    consolidationOf(settings) {
+        const setting = (settings || []).find((entry) => entry.name === 'consolidationtype');
+        if (!setting) return null;
+        if (!['ACCTTYPE', 'AVERAGE', 'CURRENT', 'HISTORICAL', 'NONE'].includes(setting.value)) {
+            throw netsuiteError('SSS_INVALID_SRCH_SETTING_VALUE', `Invalid value ${setting.value} for consolidationtype`);
+        }
+        if (!this.oneWorld && this.readings.settingOutsideOneWorld === 'rejected') {
+            throw netsuiteError('SSS_INVALID_SRCH_SETTING', 'The consolidationtype setting is available in OneWorld accounts only.');
+        }
+        return setting.value;
+    }
+
     results(definition) {
+        const consolidation = this.consolidationOf(definition.settings);
         const filtered = this.allRows(definition.type).filter((row) => this.matches(definition.filters, row));
         const columns = definition.columns;
         const grouped = columns.some((column) => column.summary === 'GROUP');
-        const valueOf = (row, column) => this.field(row, column.name, column.join || null, 'column');
+        const valueOf = (row, column) => this.field(row, column.name, column.join || null, 'column', consolidation);
         // Every column must exist even when no row matches, as in NetSuite.
         const probe = { transaction: probeTransaction(), kind: 'main', line: 0 };
         columns.forEach((column) => valueOf(probe, column));
@@ -435,10 +633,10 @@ export class FakeAccount {
             }
             return Number(left.transaction.id) - Number(right.transaction.id) || left.line - right.line;
         });
-        return results.map((row) => this.toResult(row, columns));
+        return results.map((row) => this.toResult(row, columns, consolidation));
     }
 
-    toResult(row, columns) {
+    toResult(row, columns, consolidation) {
         const account = this;
         const find = (options) => {
             const wanted = typeof options === 'string' ? { name: options } : options;
@@ -451,11 +649,11 @@ export class FakeAccount {
             recordType: RECORD_TYPES[row.transaction.typeCode],
             getValue(options) {
                 const column = find(options);
-                return column ? account.field(row, column.name, column.join || null, 'column').value : null;
+                return column ? account.field(row, column.name, column.join || null, 'column', consolidation).value : null;
             },
             getText(options) {
                 const column = find(options);
-                return column ? account.field(row, column.name, column.join || null, 'column').text : null;
+                return column ? account.field(row, column.name, column.join || null, 'column', consolidation).text : null;
             },
         };
     }
@@ -466,13 +664,14 @@ export class FakeAccount {
             searchType: definition.type,
             filterExpression: definition.filters,
             columns: definition.columns,
+            settings: definition.settings || [],
             id: definition.id,
             title: definition.title,
             isPublic: false,
             runPaged({ pageSize = 50 } = {}) {
                 if (pageSize < 5 || pageSize > 1000) throw netsuiteError('SSS_INVALID_PAGE_SIZE', `Invalid page size ${pageSize}`);
                 account.spend(USAGE.runPaged, 'runPaged');
-                const results = account.results({ type: created.searchType, filters: created.filterExpression, columns: created.columns });
+                const results = account.results({ type: created.searchType, filters: created.filterExpression, columns: created.columns, settings: created.settings });
                 const pageCount = Math.ceil(results.length / pageSize);
                 return {
                     count: results.length,
@@ -487,6 +686,7 @@ export class FakeAccount {
             },
             save() {
                 account.spend(USAGE.save, 'save');
+                if (account.savedSearches.has(created.id)) throw netsuiteError('DUP_RCRD', `A saved search with id ${created.id} already exists.`);
                 const internalId = account.nextSavedSearchId++;
                 account.savedSearches.set(created.id, { searchType: created.searchType, filterExpression: created.filterExpression, title: created.title, isPublic: created.isPublic, columns: created.columns });
                 return internalId;
@@ -505,7 +705,15 @@ export class FakeAccount {
     }
 
     create(options) {
-        const definition = { type: options.type, filters: options.filters || [], columns: options.columns || [], id: options.id, title: options.title };
+        const definition = {
+            type: options.type,
+            filters: options.filters || [],
+            columns: options.columns || [],
+            settings: options.settings || [],
+            id: options.id,
+            title: options.title,
+        };
+        this.consolidationOf(definition.settings);
         this.createdSearches.push(definition);
         return this.newSearch(definition);
     }
@@ -524,18 +732,65 @@ export class FakeAccount {
         const answer = {};
         columns.forEach((name) => {
             if (name === 'internalid') answer.internalid = [{ value: String(transaction.id), text: String(transaction.id) }];
-            else answer[name] = transaction.fields[name] === undefined ? '' : transaction.fields[name];
+            else {
+                const value = transaction.fields[name];
+                answer[name] = value === undefined ? '' : value instanceof Date ? userDateTime(value, this.userOffsetMinutes) : value;
+            }
         });
         return answer;
+    }
+
+    /** What a body field stores when a script submits `value` to it. */
+    storedValue(name, value) {
+        const kind = this.bodyFields.get(name);
+        if (kind !== 'datetimetz' && kind !== 'datetime') return value;
+        if (value instanceof Date) return new Date(value.getTime());
+        if (value === '' || value === null) return '';
+        const parsed = parseUserDateTime(value, this.userOffsetMinutes);
+        if (!parsed) throw netsuiteError('INVALID_FLD_VALUE', `You have entered an Invalid Field Value ${value} for the following field: ${name}`);
+        return parsed;
     }
 
     submitFields({ type, id, values, options }) {
         this.spend(USAGE.submitFields, 'submitFields');
         const transaction = this.recordOfType(type, id);
-        Object.assign(transaction.fields, values);
+        if (transaction.periodClosed && !transaction.periodAllowsNonGLChanges) {
+            throw this.readings.closedPeriodError === 'named'
+                ? netsuiteError('ACCOUNTING_PERIOD_CLOSED', 'The accounting period of this transaction is closed.')
+                : netsuiteError('USER_ERROR', 'You cannot make changes to a transaction in a closed period.');
+        }
+        Object.entries(values).forEach(([name, value]) => {
+            transaction.fields[name] = this.storedValue(name, value);
+        });
         transaction.lastModified = this.now;
         this.submitted.push({ type, id, values, options });
         return Number(id);
+    }
+
+    /** record.load of a refund: its item and taxdetails sublists (read only). */
+    loadRecord({ type, id }) {
+        this.spend(USAGE.recordLoad, 'record.load');
+        const transaction = this.recordOfType(type, id);
+        this.loadedRecords.push(String(id));
+        const details = this.suiteTax ? this.suiteTaxDetails(transaction) : [];
+        const sublists = {
+            item: transaction.lines.map((line) => ({ lineuniquekey: line.lineKey, taxdetailsreference: this.suiteTax ? `TDR-${line.lineKey}` : '', amount: money(-cents(line.amount)) })),
+            taxdetails: details,
+        };
+        const rows = (sublistId) => {
+            if (!(sublistId in sublists)) throw netsuiteError('SSS_INVALID_SUBLIST_OPERATION', `Unknown sublist ${sublistId}`);
+            return sublists[sublistId];
+        };
+        return {
+            id: Number(id),
+            type,
+            getLineCount: ({ sublistId }) => rows(sublistId).length,
+            getSublistValue: ({ sublistId, fieldId, line }) => {
+                const row = rows(sublistId)[line];
+                if (!row) throw netsuiteError('SSS_INVALID_SUBLIST_OPERATION', `No line ${line} in ${sublistId}`);
+                return fieldId in row ? row[fieldId] : '';
+            },
+        };
     }
 }
 
@@ -546,18 +801,22 @@ export function installFakeNetSuite(account) {
     search.load.mockImplementation((options) => account.load(options));
     search.create.mockImplementation((options) => account.create(options));
     search.createColumn.mockImplementation((options) => ({ ...options }));
+    search.createSetting.mockImplementation((options) => ({ name: options.name, value: options.value }));
     search.lookupFields.mockImplementation((options) => account.lookupFields(options));
     record.submitFields.mockImplementation((options) => account.submitFields(options));
+    record.load.mockImplementation((options) => account.loadRecord(options));
     runtime.getCurrentScript.mockImplementation(() => ({
         getRemainingUsage: () => account.remaining,
         getParameter: ({ name }) => (name in account.parameters ? account.parameters[name] : null),
     }));
+    runtime.isFeatureInEffect.mockImplementation(({ feature }) => Boolean(account.features[String(feature).toUpperCase()]));
     format.format.mockImplementation(({ value, type }) => {
         if (type === format.Type.DATE) return userDate(value.toISOString().slice(0, 10));
-        return userDateTime(value);
+        const zone = type === format.Type.DATETIMETZ && account.readings.datetimetzFormatZone === 'pacific' ? PACIFIC_OFFSET_MINUTES : account.userOffsetMinutes;
+        return userDateTime(value, zone);
     });
     format.parse.mockImplementation(({ value, type }) => {
-        const parsed = type === format.Type.DATE ? parseUserDate(value) : parseUserDateTime(value);
+        const parsed = type === format.Type.DATE ? parseUserDate(value) : parseUserDateTime(value, account.userOffsetMinutes);
         return parsed || value;
     });
     error.create.mockImplementation(({ name, message }) => netsuiteError(name, message));

@@ -4,10 +4,11 @@
  * credit memo / cash refund, and customer refunds paying credit memos out).
  *
  * Refund builders take what a person would type (positive quantities and amounts) and store them
- * the way NetSuite's transaction search reports a refund: amounts negative, discounts positive.
+ * the way NetSuite's transaction search reports a refund: amounts negative, discounts positive, a
+ * header discount on its own row.
  */
 import lib from 'SuiteScripts/refund_sync/rs_refund_export_lib';
-import { FakeAccount, installFakeNetSuite } from './fakeNetSuite';
+import { cents, FakeAccount, installFakeNetSuite, money } from './fakeNetSuite';
 
 export const ITEMS = {
     mug: { id: 11, itemid: 'Blue Mug', type: 'InvtPart', fields: { custitem_bc_sku: 'MUG-BLUE' } },
@@ -23,7 +24,8 @@ export function storeAccount(options = {}) {
     const account = installFakeNetSuite(new FakeAccount(options));
     Object.values(ITEMS).forEach((item) => account.addItem(item));
     account.addItemField('custitem_bc_sku');
-    account.addSavedSearch(lib.DEFAULT_SAVED_SEARCH_ID, { filterExpression: lib.sampleSavedSearchDefinition().filters });
+    const [refundSearch] = lib.savedSearchDefinitions();
+    account.addSavedSearch(lib.DEFAULT_SAVED_SEARCH_ID, { filterExpression: refundSearch.filters });
     // The same selection at line level: one row per item line, so a refund appears several times.
     account.addSavedSearch(LINE_LEVEL_SEARCH, {
         filterExpression: [
@@ -35,8 +37,13 @@ export function storeAccount(options = {}) {
     return account;
 }
 
-const cents = (text) => Math.round(Number(text) * 100);
-const money = (units) => (units / 100).toFixed(2);
+/** A OneWorld account whose parent is USD-based, with a subsidiary in Ireland (EUR) and one in the UK (GBP). */
+export function oneWorldAccount(options = {}) {
+    const account = storeAccount({ ...options, oneWorld: true });
+    account.addSubsidiary({ id: 2, name: 'Store Europe Ltd', baseCurrency: 'EUR', consolidatedRate: '1.0900' });
+    account.addSubsidiary({ id: 3, name: 'Store UK Ltd', baseCurrency: 'GBP', consolidatedRate: '1.2700' });
+    return account;
+}
 
 export function addSalesOrder(account, { id, orderId, tranId = `SO-${id}`, fields = {} }) {
     return account.addTransaction({ id, typeCode: 'SalesOrd', tranId, fields: { custbody_fa_channel_order: orderId, ...fields } });
@@ -47,43 +54,81 @@ export function addBilled(account, { id, typeCode = 'CustInvc', from = null, tra
     return account.addTransaction({ id, typeCode, tranId: tranId || `${prefix}-${id}`, createdFrom: from, fields });
 }
 
+/** `units` x rate, rounded half away from zero to the cent. */
+const taxAt = (units, rate) => Math.sign(units) * Math.round(Math.abs(units) * Number(rate));
+
 /**
- * A cash refund or credit memo. `lines`: [{item, quantity, rate, amount, tax, lineId}] with
- * positive money for what is given back; a discount line has a negative amount. `headerDiscount`
- * is the body-level discount (positive magnitude); `discountAsRow` lists it among the item rows
- * too, as some accounts show it.
+ * SuiteTax lines' tax at `rate`. A header discount taxed before tax lowers each item's tax basis
+ * by its share of the discount; after tax it lowers only the total (NetSuite help, "Tax Details on
+ * Transactions in SuiteTax"). The discount line itself carries no tax detail either way.
+ */
+function suiteTaxLines(account, lines, discount, rate) {
+    const amounts = lines.map((line) => cents(line.amount));
+    const sum = amounts.reduce((a, b) => a + b, 0);
+    let given = 0;
+    return lines.map((line, index) => {
+        let basis = amounts[index];
+        if (discount && account.readings.suiteTaxDiscount === 'beforeTax' && sum) {
+            const share = index === lines.length - 1 ? discount - given : Math.round((discount * amounts[index]) / sum);
+            given += share;
+            basis -= share;
+        }
+        return { ...line, tax: money(taxAt(basis, rate)) };
+    });
+}
+
+/**
+ * A cash refund or credit memo. `lines`: [{item, quantity, rate, amount, tax, lineId, taxCode}]
+ * with positive money for what is given back; a discount item line has a negative amount.
+ * `headerDiscount` (positive magnitude) is the body-level discount, which NetSuite lists as its
+ * own row with transactiondiscount T; `discountTax` its tax (legacy). With `suiteTaxRate` the
+ * lines' tax is what SuiteTax computes at that rate under the account's discount reading.
+ * `currency`, `exchangeRate` and `subsidiary` place it in a OneWorld account.
  */
 export function addRefund(account, spec) {
     const typeCode = spec.typeCode || 'CustCred';
     const prefix = typeCode === 'CustCred' ? 'CM' : 'CR';
-    const lines = (spec.lines || [{ item: ITEMS.mug, quantity: '1', rate: '20.00', amount: '20.00', tax: '0.00' }]).map((line, index) => ({
+    const headerDiscount = cents(spec.headerDiscount || '0');
+    let typed = spec.lines || [{ item: ITEMS.mug, quantity: '1', rate: '20.00', amount: '20.00', tax: '0.00' }];
+    if (spec.suiteTaxRate) typed = suiteTaxLines(account, typed, headerDiscount, spec.suiteTaxRate);
+    const lines = typed.map((line, index) => ({
         line: index + 1,
         itemId: line.item.id,
         quantity: line.quantity === undefined ? '' : `-${line.quantity}`,
         rate: line.rate === undefined ? '' : line.rate,
         amount: money(-cents(line.amount)),
         taxAmount: money(-cents(line.tax || '0')),
+        taxCode: line.taxCode || 'VAT',
         memo: line.description || `${line.item.itemid}`,
         fields: line.lineId ? { custcol_rs_bc_line_id: line.lineId } : {},
     }));
-    const headerDiscount = cents(spec.headerDiscount || '0');
-    if (spec.discountAsRow && headerDiscount) {
-        lines.push({ line: lines.length + 1, itemId: ITEMS.sale.id, quantity: '', rate: `-${spec.headerDiscount}`, amount: money(headerDiscount), taxAmount: '0.00', memo: 'Spring Sale', fields: {} });
+    const discountTax = cents(spec.discountTax || '0');
+    if (headerDiscount) {
+        lines.push({
+            line: lines.length + 1,
+            itemId: ITEMS.sale.id,
+            quantity: '',
+            rate: `-${spec.headerDiscount}`,
+            amount: money(headerDiscount),
+            taxAmount: money(discountTax),
+            taxCode: spec.suiteTaxRate ? '' : 'VAT',
+            memo: 'Spring Sale',
+            fields: {},
+            transactionDiscount: true,
+        });
     }
-    const itemTotal = (spec.lines || [{ amount: '20.00', tax: '0' }]).reduce((sum, line) => sum + cents(line.amount) + cents(line.tax || '0'), 0);
+    const itemTotal = typed.reduce((sum, line) => sum + cents(line.amount) + cents(line.tax || '0'), 0);
     const shipping = cents(spec.shipping || '0');
     const shippingTax = cents(spec.shippingTax || '0');
-    const lineTax = (spec.lines || []).reduce((sum, line) => sum + cents(line.tax || '0'), 0);
-    const total = itemTotal + shipping + shippingTax - headerDiscount + cents(spec.discountTax || '0');
+    const total = itemTotal + shipping + shippingTax - headerDiscount - discountTax;
     return account.addTransaction({
         id: spec.id,
         typeCode,
         tranId: spec.tranId || `${prefix}-${spec.id}`,
         createdFrom: spec.from || null,
         total: money(spec.total !== undefined ? -cents(spec.total) : -total),
-        taxTotal: money(-(lineTax + shippingTax + cents(spec.discountTax || '0'))),
-        shipping: money(shipping),
-        discount: headerDiscount ? money(-headerDiscount) : '',
+        shipping: money(-shipping),
+        shippingTax: money(-shippingTax),
         lastModified: spec.lastModified || '2024-04-15T10:00:00Z',
         tranDate: spec.tranDate || '2024-04-15',
         memo: spec.memo || '',
@@ -94,6 +139,10 @@ export function addRefund(account, spec) {
         pnRefNum: spec.pnRefNum || '',
         otherRefNum: spec.otherRefNum || '',
         currency: spec.currency || 'USD',
+        exchangeRate: spec.exchangeRate || '1',
+        subsidiary: spec.subsidiary || 1,
+        periodClosed: Boolean(spec.periodClosed),
+        periodAllowsNonGLChanges: Boolean(spec.periodAllowsNonGLChanges),
         entity: spec.entity || { id: 7, name: 'Jane Doe' },
         lines,
     });

@@ -19,6 +19,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     ShippingAddress,
     Tender,
 )
+from refund_sync_sandbox.bigcommerce.readback import ReadBack, ReasonEcho
 from refund_sync_sandbox.bigcommerce.samples import sample_orders
 from refund_sync_sandbox.bigcommerce.server import (
     DEFAULT_ACCESS_TOKEN,
@@ -42,6 +43,8 @@ __all__ = [
     "Order",
     "OrderSnapshot",
     "ProductLine",
+    "ReadBack",
+    "ReasonEcho",
     "RefundQuote",
     "RefundRecord",
     "RunningServer",

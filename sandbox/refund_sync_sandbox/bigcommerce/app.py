@@ -26,13 +26,17 @@ from refund_sync_sandbox.bigcommerce.models import (
     DropRule,
     FaultRule,
     ForcedRateLimit,
+    LateCommitRule,
     Order,
     OrderUpdateRequest,
     RateLimitSettings,
+    ReadBackSettings,
+    RefundRecord,
     StallRule,
     TenderUpdate,
 )
 from refund_sync_sandbox.bigcommerce.money import dumps, loads
+from refund_sync_sandbox.bigcommerce.readback import ReadBack
 from refund_sync_sandbox.bigcommerce.store import BigCommerceStore
 
 DEFAULT_PAGE_LIMIT = 50
@@ -320,6 +324,9 @@ def _register_v2(app: Flask, store: BigCommerceStore) -> None:
 def _register_v3(app: Flask, store: BigCommerceStore) -> None:
     base = "/stores/<store_hash>/v3/orders"
 
+    def read_back(refund: RefundRecord) -> dict[str, Any]:
+        return render.refund_json(refund, echo=store.read_back.reason_echo)
+
     @app.post(f"{base}/<int:order_id>/payment_actions/refund_quotes", endpoint=_QUOTE_REFUND)
     def quote_refund(store_hash: str, order_id: int) -> Response:
         quote = store.quote_refund(order_id, _json_body())
@@ -328,19 +335,20 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
     @app.post(f"{base}/<int:order_id>/payment_actions/refunds", endpoint=_CREATE_REFUND)
     def create_refund(store_hash: str, order_id: int) -> Response:
         refund = store.create_refund(order_id, _json_body())
-        return json_response({"data": render.refund_json(refund, as_submitted=True), "meta": {}}, 201)
+        rendered = render.refund_json(refund, as_submitted=True, echo=store.read_back.reason_echo)
+        return json_response({"data": rendered, "meta": {}}, 201)
 
     @app.get(f"{base}/<int:order_id>/payment_actions/refunds", endpoint="get_order_refunds")
     def get_order_refunds(store_hash: str, order_id: int) -> Response:
-        refunds = store.refunds_for_order(order_id)
+        refunds = store.as_listed(store.refunds_for_order(order_id))
         transaction_id = request.args.get("transaction_id")
         if transaction_id is not None:
             refunds = [r for r in refunds if any(p.transaction_id == transaction_id for p in r.payments)]
-        return json_response({"data": [render.refund_json(refund) for refund in refunds], "meta": {}})
+        return json_response({"data": [read_back(refund) for refund in refunds], "meta": {}})
 
     @app.get(f"{base}/payment_actions/refunds/<int:refund_id>", endpoint="get_refund")
     def get_refund(store_hash: str, refund_id: int) -> Response:
-        return json_response({"data": render.refund_json(store.get_refund(refund_id)), "meta": {}})
+        return json_response({"data": read_back(store.get_refund(refund_id)), "meta": {}})
 
     @app.get(f"{base}/payment_actions/refunds", endpoint="get_refunds")
     def get_refunds(store_hash: str) -> Response:
@@ -351,7 +359,8 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
             created_max=_query_datetime("created:max"),
             transaction_id=request.args.get("transaction_id"),
         )
-        return json_response({"data": [render.refund_json(refund) for refund in _page(refunds)], "meta": {}})
+        listed = store.as_listed(refunds)
+        return json_response({"data": [read_back(refund) for refund in _page(listed)], "meta": {}})
 
 
 # ---- /__sandbox: the rehearsal's control API (no auth; not part of BigCommerce's API) -------
@@ -425,6 +434,24 @@ def _register_control(app: Flask, store: BigCommerceStore) -> None:
     def control_stall() -> Response:
         store.faults.add_stall(_control_body(StallRule))
         return json_response(store.faults.pending(), 201)
+
+    @route("/faults/commit-late", ["POST"])
+    def control_commit_late() -> Response:
+        store.faults.add_late_commit(_control_body(LateCommitRule))
+        return json_response(store.faults.pending(), 201)
+
+    @route("/read-back", ["GET", "PUT"])
+    def control_read_back() -> Response:
+        """How refunds read back where BigCommerce's docs leave it open (readback.py)."""
+        if request.method == "PUT":
+            settings = _control_body(ReadBackSettings)
+            store.set_read_back(ReadBack(settings.reason_echo, settings.list_lag_seconds))
+        return json_response(
+            {
+                "reason_echo": store.read_back.reason_echo.value,
+                "list_lag_seconds": store.read_back.list_lag_seconds,
+            }
+        )
 
     @route("/faults/release-stalls", ["POST"])
     def control_release() -> Response:

@@ -34,3 +34,9 @@ class Unprocessable(StoreError):
     @classmethod
     def at(cls, field: str, message: str) -> Unprocessable:
         return cls(message, {field: message})
+
+
+class GatewayTimeout(StoreError):
+    """The answer a client that waited too long would get (504), had it still been listening."""
+
+    status = 504

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TypeVar
 
-from refund_sync_sandbox.bigcommerce.models import DropRule, FaultRule, StallRule
+from refund_sync_sandbox.bigcommerce.models import DropRule, FaultRule, LateCommitRule, StallRule
 
 DEFAULT_QUOTA = 150  # Standard and Plus plans: 150 requests per 30 s, shared by every app on the store
 DEFAULT_WINDOW_MS = 30_000
@@ -99,6 +99,7 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
         self._drops: list[DropRule] = []
         self._stalls: list[StallRule] = []
+        self._late: list[LateCommitRule] = []
 
     def add(self, rule: FaultRule) -> None:
         with self._lock:
@@ -111,6 +112,18 @@ class FaultPlan:
     def add_stall(self, rule: StallRule) -> None:
         with self._lock:
             self._stalls.append(rule.model_copy())
+
+    def add_late_commit(self, rule: LateCommitRule) -> None:
+        with self._lock:
+            self._late.append(rule.model_copy())
+
+    def take_late_commit(self, order_id: int) -> LateCommitRule | None:
+        with self._lock:
+            for rule in self._late:
+                if rule.order_id is None or rule.order_id == order_id:
+                    self._late.remove(rule)
+                    return rule
+            return None
 
     def take(self, method: str, path: str) -> FaultRule | None:
         """The first error rule matching the request, spending one of its `count`."""
@@ -147,6 +160,7 @@ class FaultPlan:
                 "faults": [rule.model_dump() for rule in self._rules],
                 "drops": [rule.model_dump() for rule in self._drops],
                 "stalls": [rule.model_dump() for rule in self._stalls],
+                "late_commits": [rule.model_dump() for rule in self._late],
             }
 
     def clear(self) -> None:
@@ -154,6 +168,7 @@ class FaultPlan:
             self._rules.clear()
             self._drops.clear()
             self._stalls.clear()
+            self._late.clear()
 
 
 class StallGate:

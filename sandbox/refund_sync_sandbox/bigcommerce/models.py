@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from refund_sync_sandbox.bigcommerce.money import ZERO, cents, total
+from refund_sync_sandbox.bigcommerce.readback import ReasonEcho
 
 SeedMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
@@ -503,6 +504,20 @@ class StallRule(_Seed):
 
     seconds: float = Field(gt=0, le=600)
     order_id: int | None = None
+
+
+class LateCommitRule(_Seed):
+    """Accept the next refund create, hold its answer `seconds` (the client gives up), and make the refund
+    `commit_after` seconds after it arrived."""
+
+    seconds: float = Field(gt=0, le=600)
+    commit_after: float = Field(gt=0, le=3600)
+    order_id: int | None = None
+
+
+class ReadBackSettings(_Seed):
+    reason_echo: ReasonEcho = ReasonEcho.ITEMS
+    list_lag_seconds: float = Field(default=0.0, ge=0, le=3600)
 
 
 class RateLimitSettings(_Seed):

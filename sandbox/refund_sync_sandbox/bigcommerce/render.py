@@ -24,6 +24,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     ShippingAddress,
 )
 from refund_sync_sandbox.bigcommerce.money import ZERO, cents, total, v2_money
+from refund_sync_sandbox.bigcommerce.readback import ReasonEcho
 
 _EXCHANGE_RATE_PLACES = Decimal("1.0000000000")
 _CART_NAMESPACE = uuid.UUID("6f1c1f0e-3c7a-4d0e-9a51-2f3b8c1d7e42")
@@ -353,15 +354,16 @@ def v2_error(status: int, message: str) -> list[dict[str, Any]]:
 # ---- v3 -------------------------------------------------------------------------------------
 
 
-def refund_json(refund: RefundRecord, *, as_submitted: bool = False) -> dict[str, Any]:
-    """A Refund. `as_submitted` renders it as the create answers: gateway declines are not known yet."""
+def refund_json(
+    refund: RefundRecord, *, as_submitted: bool = False, echo: ReasonEcho = ReasonEcho.ITEMS
+) -> dict[str, Any]:
+    """A Refund. `as_submitted` renders it as the create answers: gateway declines are not known yet.
+    `echo`: which reasons BigCommerce shows (see readback.py: its documentation leaves it open)."""
     items = []
     for item in refund.items:
-        rendered: dict[str, Any] = {
-            "item_type": item.item_type,
-            "item_id": item.item_id,
-            "reason": item.reason,
-        }
+        rendered: dict[str, Any] = {"item_type": item.item_type, "item_id": item.item_id}
+        if echo is ReasonEcho.ITEMS:
+            rendered["reason"] = item.reason
         if item.item_type == "PRODUCT":
             rendered["quantity"] = item.quantity
             if item.adjustments:
@@ -376,7 +378,7 @@ def refund_json(refund: RefundRecord, *, as_submitted: bool = False) -> dict[str
         "order_id": refund.order_id,
         "user_id": refund.user_id,
         "created": refund.created.isoformat(),
-        "reason": refund.reason,
+        "reason": refund.reason if echo is not ReasonEcho.NONE else "",
         "total_amount": refund.total_amount,
         "total_tax": refund.total_tax,
         "uses_merchant_override_values": refund.uses_merchant_override_values,

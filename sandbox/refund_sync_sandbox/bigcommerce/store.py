@@ -10,13 +10,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from refund_sync_sandbox.bigcommerce.errors import Conflict, NotFound, Unprocessable
+from refund_sync_sandbox.bigcommerce.errors import (
+    Conflict,
+    GatewayTimeout,
+    NotFound,
+    StoreError,
+    Unprocessable,
+)
 from refund_sync_sandbox.bigcommerce.faults import (
     DEFAULT_QUOTA,
     DEFAULT_WINDOW_MS,
@@ -33,6 +40,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     CreateRefundRequest,
     DropRule,
     FaultRule,
+    LateCommitRule,
     Order,
     QuoteRequest,
     RefundedPayment,
@@ -42,6 +50,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     TenderUpdate,
 )
 from refund_sync_sandbox.bigcommerce.money import ZERO, cents, has_at_most_two_places
+from refund_sync_sandbox.bigcommerce.readback import ReadBack
 from refund_sync_sandbox.bigcommerce.refunds import (
     EXCEEDS_REMAINING,
     PaymentOption,
@@ -78,6 +87,13 @@ class RefundQuote:
 
 
 @dataclass(frozen=True)
+class _LateCommit:
+    due: float
+    order_id: int
+    request: CreateRefundRequest
+
+
+@dataclass(frozen=True)
 class OrderSnapshot:
     """An order with its refund state, read consistently under the store's lock."""
 
@@ -93,8 +109,11 @@ class BigCommerceStore:
         clock: Callable[[], float] = time.time,
         quota: int = DEFAULT_QUOTA,
         window_ms: int = DEFAULT_WINDOW_MS,
+        read_back: ReadBack | None = None,
     ) -> None:
         self.clock = clock
+        self.read_back = read_back or ReadBack()
+        self._late_commits: list[_LateCommit] = []
         self._default_quota = quota
         self._default_window_ms = window_ms
         self._lock = threading.RLock()
@@ -119,6 +138,7 @@ class BigCommerceStore:
         with self._lock:
             self._orders.clear()
             self._refunds.clear()
+            self._late_commits.clear()
             self._status_before_refunds.clear()
             self._next_refund_id = self._next_payment_id = self._next_transaction_id = 1
             self._calls.clear()
@@ -145,6 +165,7 @@ class BigCommerceStore:
 
     def snapshot(self, order_id: int) -> OrderSnapshot:
         with self._lock:
+            self._commit_late_creates()
             order = self._require_order(order_id).model_copy(deep=True)
             return OrderSnapshot(order, OrderLedger(order, self._refunds))
 
@@ -188,8 +209,9 @@ class BigCommerceStore:
     def quote_refund(self, order_id: int, body: object) -> RefundQuote:
         request = _parse(QuoteRequest, body)
         with self._lock:
+            self._commit_late_creates()
             order = self._require_order(order_id)
-            if self._order_lock(order_id).locked():
+            if self._order_lock(order_id).locked() or self._committing_late(order_id):
                 raise Conflict(REFUND_IN_PROGRESS)
             items = _items_or_refuse(request)
             ledger = OrderLedger(order, self._refunds)
@@ -199,11 +221,24 @@ class BigCommerceStore:
     def create_refund(self, order_id: int, body: object) -> RefundRecord:
         request = _parse(CreateRefundRequest, body)
         with self._lock:
+            self._commit_late_creates()
             self._require_order(order_id)
             order_lock = self._order_lock(order_id)
+            if self._committing_late(order_id):
+                raise Conflict(REFUND_IN_PROGRESS)
         if not order_lock.acquire(blocking=False):
             raise Conflict(REFUND_IN_PROGRESS)
         try:
+            late = self.faults.take_late_commit(order_id)
+            if late is not None:
+                # Accepted, not yet made: the answer is held past the client's timeout, and the refund is
+                # made `commit_after` seconds later (a 504 answers, if anyone is still listening).
+                with self._lock:
+                    self._late_commits.append(
+                        _LateCommit(self.clock() + late.commit_after, order_id, request)
+                    )
+                self._stalls.hold(late.seconds)
+                raise GatewayTimeout("The refund is still being processed.")
             with self._lock:
                 record = self._commit_refund(self._require_order(order_id), request)
             stall = self.faults.take_stall(order_id)
@@ -217,6 +252,7 @@ class BigCommerceStore:
 
     def get_refund(self, refund_id: int) -> RefundRecord:
         with self._lock:
+            self._commit_late_creates()
             refund = next((refund for refund in self._refunds if refund.id == refund_id), None)
             if refund is None:
                 raise NotFound(f"Refund {refund_id} not found.")
@@ -231,8 +267,10 @@ class BigCommerceStore:
         created_max: datetime | None = None,
         transaction_id: str | None = None,
     ) -> list[RefundRecord]:
-        """Refunds in ascending id order, filtered like GET /v3/orders/payment_actions/refunds."""
+        """Every refund the store holds, in ascending id order, filtered like GET
+        /v3/orders/payment_actions/refunds (what BigCommerce has, whether or not a list shows it yet)."""
         with self._lock:
+            self._commit_late_creates()
             refunds = list(self._refunds)
         return [
             refund
@@ -248,6 +286,14 @@ class BigCommerceStore:
         with self._lock:
             self._require_order(order_id)
         return self.list_refunds(order_ids=[order_id])
+
+    def as_listed(self, refunds: list[RefundRecord]) -> list[RefundRecord]:
+        """What the refund lists of the API show of `refunds`: a lagging list (ReadBack.list_lag_seconds)
+        leaves out those younger than the lag."""
+        if not self.read_back.list_lag_seconds:
+            return refunds
+        shown_until = self.now() - timedelta(seconds=self.read_back.list_lag_seconds)
+        return [refund for refund in refunds if refund.created <= shown_until]
 
     # ---- rehearsal controls -----------------------------------------------------------------
 
@@ -293,6 +339,16 @@ class BigCommerceStore:
         """The next refund create (on `order_id`, or any order) commits, then holds its response."""
         self.faults.add_stall(StallRule(seconds=seconds, order_id=order_id))
 
+    def commit_late(self, seconds: float, commit_after: float, *, order_id: int | None = None) -> None:
+        """The next refund create is accepted but answered only after `seconds` (the client gives up),
+        and made `commit_after` seconds after it arrived (see readback.py)."""
+        self.faults.add_late_commit(
+            LateCommitRule(seconds=seconds, commit_after=commit_after, order_id=order_id)
+        )
+
+    def set_read_back(self, read_back: ReadBack) -> None:
+        self.read_back = read_back
+
     def wait_until_stalled(self, timeout: float = 5.0) -> bool:
         return self._stalls.wait_until_stalled(timeout)
 
@@ -334,10 +390,25 @@ class BigCommerceStore:
             raise NotFound(f"Order {order_id} not found.")
         return order
 
+    def _committing_late(self, order_id: int) -> bool:
+        return any(late.order_id == order_id for late in self._late_commits)
+
+    def _commit_late_creates(self) -> None:
+        """Make the late creates whose time has come (under the store's lock); one that no longer fits the
+        order fails silently, as an asynchronous failure nobody was waiting for."""
+        now = self.clock()
+        due = [late for late in self._late_commits if late.due <= now]
+        self._late_commits = [late for late in self._late_commits if late.due > now]
+        for late in sorted(due, key=lambda late: late.due):
+            with suppress(StoreError):
+                self._commit_refund(self._require_order(late.order_id), late.request, at=late.due)
+
     def _order_lock(self, order_id: int) -> threading.Lock:
         return self._order_locks.setdefault(order_id, threading.Lock())
 
-    def _commit_refund(self, order: Order, request: CreateRefundRequest) -> RefundRecord:
+    def _commit_refund(
+        self, order: Order, request: CreateRefundRequest, *, at: float | None = None
+    ) -> RefundRecord:
         items = _items_or_refuse(request)
         ledger = OrderLedger(order, self._refunds)
         priced = price_items(order, ledger, items, cap=False)
@@ -361,7 +432,7 @@ class BigCommerceStore:
             id=self._next_refund_id,
             order_id=order.id,
             user_id=_API_USER_ID,
-            created=self.now().replace(microsecond=0),
+            created=datetime.fromtimestamp(self.clock() if at is None else at, UTC).replace(microsecond=0),
             items=tuple(item.record() for item in priced.items),
             payments=payments,
             total_amount=amount,

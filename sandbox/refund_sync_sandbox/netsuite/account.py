@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from refund_sync.adapters.netsuite.contract import (
     ErrorCode,
@@ -99,12 +99,16 @@ class SalesOrder:
 
 @dataclass(frozen=True)
 class BillingRecord:
-    """An invoice, cash sale or return authorization created from a sales order."""
+    """An invoice, cash sale or return authorization created from a sales order; a return
+    authorization may also be created from an invoice or a cash sale (NetSuite help, "Create a return
+    authorization"; "Use Case for Issuing a Return Authorization from a Cash Sale"), then
+    `created_from_id` names that record."""
 
     id: str
     type: BillingType
     tran_id: str
     sales_order_id: str
+    created_from_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -116,12 +120,32 @@ class BillingRecord:
 
 @dataclass(frozen=True)
 class SyncFields:
-    """The refund's custom body fields the RESTlet's writeBack sets."""
+    """The refund's custom body fields the RESTlet's writeBack sets (never part of the refund itself)."""
 
     bigcommerce_refund_id: str | None
     status: str
     message: str | None
     synced_at: datetime
+    reason_code: str | None = None
+    what_to_do: str | None = None
+
+    @property
+    def outcome(self) -> tuple[str | None, str, str | None]:
+        """What the script compares before saving: a new wording of the same outcome is not saved."""
+        return (self.bigcommerce_refund_id, self.status, self.reason_code)
+
+
+@dataclass(frozen=True)
+class AccountingPeriod:
+    """The refund's posting period. Closed, it refuses saves unless it allows non-G/L changes (NetSuite
+    help, "Accounting Period": allowNonGLChanges), which custom body fields are."""
+
+    closed: bool = False
+    allow_non_gl_changes: bool = False
+
+    @property
+    def refuses_edits(self) -> bool:
+        return self.closed and not self.allow_non_gl_changes
 
 
 @dataclass
@@ -129,6 +153,7 @@ class _StoredRefund:
     refund: NetSuiteRefund
     in_saved_search: bool
     sync: SyncFields | None = None
+    period: AccountingPeriod = field(default_factory=AccountingPeriod)
 
 
 FindKind = Literal["id", "tranId", "orderId"]
@@ -291,20 +316,36 @@ class NetSuiteAccount:
 
     def add_billing(
         self,
-        sales_order: SalesOrder,
+        source: SalesOrder | BillingRecord,
         billing_type: BillingType = BillingType.INVOICE,
         *,
         tran_id: str | None = None,
     ) -> BillingRecord:
+        """An invoice, cash sale or return authorization of a sales order, or a return authorization of
+        an invoice or cash sale."""
         with self._lock:
+            created_from: str | None = None
+            if isinstance(source, BillingRecord):
+                if billing_type is not BillingType.RETURN_AUTHORIZATION or source.type not in (
+                    BillingType.INVOICE,
+                    BillingType.CASH_SALE,
+                ):
+                    raise ValueError(
+                        f"a {billing_type.label} cannot be created from {source.label}: only a return "
+                        "authorization, from an invoice or a cash sale"
+                    )
+                created_from, order_id = source.id, source.sales_order_id
+            else:
+                order_id = source.id
             billing = BillingRecord(
                 self._allocate_id(),
                 billing_type,
                 tran_id or self._next_tran_id(billing_type.value),
-                sales_order.id,
+                order_id,
+                created_from,
             )
             self._register(billing, billing.id, billing.tran_id)
-            self._billings_by_order[int(sales_order.id)].append(int(billing.id))
+            self._billings_by_order[int(order_id)].append(int(billing.id))
             return billing
 
     def create_refund(
@@ -324,13 +365,21 @@ class NetSuiteAccount:
         paid_out: PaidOut | None = None,
         origin: Origin | None = None,
         in_saved_search: bool = True,
+        record_type: RecordType | None = None,
     ) -> NetSuiteRefund:
-        """A cash refund (from a cash sale) or credit memo (from an invoice or RMA), totals computed."""
+        """A cash refund (from a cash sale or RMA) or credit memo (from an invoice or RMA), totals computed.
+
+        NetSuite's transforms: cashSale -> cashRefund, invoice -> creditMemo, returnAuthorization ->
+        cashRefund | creditMemo; `record_type` chooses for a return authorization."""
         with self._lock:
             order = self._transactions.get(int(created_from.sales_order_id))
             if not isinstance(order, SalesOrder):
                 raise ValueError(f"{created_from.label} was not created from a sales order of this account")
-            record_type = created_from.type.refund_type
+            if record_type is not None and record_type is not created_from.type.refund_type:
+                if created_from.type is not BillingType.RETURN_AUTHORIZATION:
+                    raise ValueError(f"a {record_type.label} cannot be created from {created_from.label}")
+            else:
+                record_type = created_from.type.refund_type
             modified = last_modified or self._now_datetime()
             subtotal = total(line.amount for line in lines)
             tax_total = total(line.tax_amount for line in lines) + shipping_tax + handling_tax
@@ -389,11 +438,35 @@ class NetSuiteAccount:
         with self._lock:
             self._stored(refund_id).in_saved_search = in_saved_search
 
+    def close_period(self, refund_id: str, *, allow_non_gl_changes: bool = False) -> None:
+        """The refund's accounting period is closed (and, unless allowed, refuses non-G/L edits too)."""
+        with self._lock:
+            self._stored(refund_id).period = AccountingPeriod(
+                closed=True, allow_non_gl_changes=allow_non_gl_changes
+            )
+
     def touch(self, refund_id: str) -> NetSuiteRefund:
         """Someone edited the refund in NetSuite: its lastModified moves on."""
         with self._lock:
             stored = self._stored(refund_id)
             stored.refund = self._bumped(stored.refund)
+            return stored.refund
+
+    def edit(self, refund_id: str, **changes: Any) -> NetSuiteRefund:
+        """Someone changed the refund in NetSuite (its lines and totals, or the order it names): the new
+        content is saved and its lastModified moves on. The caller keeps the totals consistent."""
+        with self._lock:
+            stored = self._stored(refund_id)
+            before = stored.refund.bigcommerce_order_id
+            stored.refund = self._bumped(
+                NetSuiteRefund.model_validate(stored.refund.model_copy(update=changes).model_dump())
+            )
+            after = stored.refund.bigcommerce_order_id
+            if after != before:
+                if before is not None:
+                    self._refunds_by_bigcommerce_id[before].remove(int(refund_id))
+                if after is not None:
+                    self._refunds_by_bigcommerce_id[after].append(int(refund_id))
             return stored.refund
 
     # -- inspection -------------------------------------------------------------------------------
@@ -595,16 +668,33 @@ class NetSuiteAccount:
                     "record type (cashrefund or creditmemo); the record may have been deleted.",
                     {"id": request.id, "recordType": request.record_type.value},
                 )
-            previous = stored.sync
-            if previous is not None and (
-                (previous.bigcommerce_refund_id, previous.status, previous.message)
-                == (request.bigcommerce_refund_id, request.status, request.message)
-            ):
-                # The same outcome again (a retried write-back): nothing is saved, lastModified stays.
-                return WriteBackResponse(id=request.id, updated=False)
-            stored.sync = SyncFields(
-                request.bigcommerce_refund_id, request.status, request.message, request.synced_at
+            written = SyncFields(
+                request.bigcommerce_refund_id,
+                request.status,
+                request.message,
+                request.synced_at,
+                request.reason_code,
+                request.what_to_do,
             )
+            if stored.sync is not None and stored.sync.outcome == written.outcome:
+                # The same outcome again (a retried write-back, or the same failure reworded): nothing is
+                # saved and lastModified stays, so a write-back never sends the refund round again.
+                return WriteBackResponse(id=request.id, updated=False)
+            if stored.period.refuses_edits:
+                raise RestletError(
+                    "PERIOD_CLOSED",
+                    f"NetSuite refused to record the refund-sync status on {request.record_type.label} "
+                    f"{request.id}: its accounting period is closed (ACCOUNTING_PERIOD_CLOSED: The "
+                    "accounting period of this transaction is closed.). Allow non-G/L changes in that "
+                    "period (Setup > Accounting > Manage Accounting Periods), or read the outcome in "
+                    "refund-sync instead; it is not retried.",
+                    {
+                        "id": request.id,
+                        "recordType": request.record_type.value,
+                        "netsuiteError": "ACCOUNTING_PERIOD_CLOSED",
+                    },
+                )
+            stored.sync = written
             stored.refund = self._bumped(stored.refund)
             return WriteBackResponse(id=request.id, updated=True)
 

@@ -83,6 +83,9 @@ class _NewBilling(_ControlModel):
     sales_order_id: str
     type: BillingType = BillingType.INVOICE
     tran_id: str | None = None
+    created_from_id: str | None = Field(
+        default=None, description="For a return authorization of an invoice or cash sale of the order"
+    )
 
 
 class _RefundOfBilling(_ControlModel):
@@ -102,6 +105,8 @@ class _NewRefund(_ControlModel):
 class _RefundChange(_ControlModel):
     in_saved_search: bool | None = None
     touch: bool = False
+    close_period: bool = False
+    allow_non_gl_changes: bool = False
 
 
 class _Seed(_ControlModel):
@@ -431,7 +436,13 @@ def _control_api(account: NetSuiteAccount) -> Blueprint:  # noqa: PLR0915
         order = account.transaction(new.sales_order_id)
         if not isinstance(order, SalesOrder):
             raise KeyError(f"no sales order with internal id {new.sales_order_id}")
-        billing = account.add_billing(order, new.type, tran_id=new.tran_id)
+        source: SalesOrder | BillingRecord = order
+        if new.created_from_id is not None:
+            billed = account.transaction(new.created_from_id)
+            if not isinstance(billed, BillingRecord) or billed.sales_order_id != order.id:
+                raise KeyError(f"no invoice or cash sale {new.created_from_id} of sales order {order.id}")
+            source = billed
+        billing = account.add_billing(source, new.type, tran_id=new.tran_id)
         return _json(_camel(asdict(billing)), 201)
 
     @api.post("/billings/<billing_id>/refunds")
@@ -481,6 +492,8 @@ def _control_api(account: NetSuiteAccount) -> Blueprint:  # noqa: PLR0915
             account.set_in_saved_search(refund_id, change.in_saved_search)
         if change.touch:
             account.touch(refund_id)
+        if change.close_period:
+            account.close_period(refund_id, allow_non_gl_changes=change.allow_non_gl_changes)
         return _json(_refund_summary(account, refund_id))
 
     @api.route("/faults", methods=["GET", "POST", "DELETE"])
@@ -522,7 +535,9 @@ def _refund_summary(account: NetSuiteAccount, refund_id: str) -> dict[str, Any]:
         else {
             "bigcommerceRefundId": sync.bigcommerce_refund_id,
             "status": sync.status,
+            "reasonCode": sync.reason_code,
             "message": sync.message,
+            "whatToDo": sync.what_to_do,
             "syncedAt": sync.synced_at.isoformat(),
         },
     }

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from refund_sync.adapters.refund_queue import RefundMessage
 from refund_sync.adapters.state_store import StateStore
+from refund_sync.config import Settings
 from refund_sync.domain.netsuite import NetSuiteRefund, RefundLine
 from refund_sync.domain.state import RefundState
+from refund_sync.services.operator_decisions import OperatorDecisions, operator_decisions_from_settings
 from refund_sync_sandbox.bigcommerce import Order
 from refund_sync_sandbox.lambda_runtime import DrainReport
 from refund_sync_sandbox.netsuite import BillingType
@@ -59,6 +62,13 @@ def deliver_again(sandbox: Sandbox, refund: NetSuiteRefund, *, copy: str) -> Dra
         MessageDeduplicationId=copy,
     )
     return sandbox.drain()
+
+
+@contextmanager
+def operator(sandbox: Sandbox) -> Iterator[OperatorDecisions]:
+    """An operator's decisions on held or declined refunds, against the sandbox's table and store."""
+    with sandbox.active():
+        yield operator_decisions_from_settings(Settings())
 
 
 def state(sandbox: Sandbox, refund: NetSuiteRefund) -> RefundState:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from refund_sync.adapters.netsuite.auth import (
     M2MAuth,
@@ -55,6 +57,23 @@ def test_an_empty_field_or_a_broken_key_is_invalid_not_missing(
         make_client(TBA, secret={**credentials.secret_for(TBA), "consumer_secret": "  "})
     with pytest.raises(NetSuiteCredentialsError, match=r"private_key \(Value error, not an unencrypted PEM"):
         make_client(M2M, secret={**credentials.secret_for(M2M), "private_key": "-----BEGIN nonsense"})
+
+
+def test_an_rsa_key_netsuite_would_refuse_is_refused_with_what_to_do(
+    make_client: ClientFactory, credentials: SandboxCredentials
+) -> None:
+    # NetSuite accepts RSA keys of 3072 or 4096 bits only: a 2048-bit key would pass every local check
+    # and fail at the token endpoint with a bare INVALID_LOGIN.
+    short = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = short.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(NetSuiteCredentialsError) as raised:
+        make_client(M2M, secret={**credentials.secret_for(M2M), "private_key": pem})
+    message = str(raised.value)
+    assert "an RSA key of 2048 bits; NetSuite accepts RSA keys of 3072 or 4096 bits only" in message
+    assert "rsa:3072" in message
+    assert "PRIVATE KEY" not in message
 
 
 def test_tba_credentials_under_the_m2m_setting_say_which_setting_to_change(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 
 from refund_sync.adapters.netsuite.client import NetSuiteClient
 from refund_sync.adapters.netsuite.contract import WriteBackRequest
@@ -94,3 +96,65 @@ def test_write_back_to_a_refund_that_is_not_there_names_it(
     assert raised.value.code == "RECORD_NOT_FOUND"
     assert "No Credit Memo has internal id 31337" in raised.value.message
     assert [(call.method, call.action, call.status) for call in account.calls] == [("PUT", "writeBack", 200)]
+
+
+def test_a_failure_is_written_back_with_its_reason_and_what_to_do(
+    account: NetSuiteAccount, make_client: ClientFactory
+) -> None:
+    (refund,) = generate_refunds(account, 1)
+    answer = make_client(NetSuiteAuthMethod.OAUTH2_M2M).write_back(
+        WriteBackRequest(
+            id=refund.id,
+            record_type=refund.record_type,
+            status="HELD",
+            reason_code="AMOUNT_MISMATCH",
+            message="NetSuite total 2598 USD, BigCommerce quote 2600",
+            what_to_do="Compare the two figures.",
+            synced_at=datetime(2025, 2, 1, 12, 0, tzinfo=UTC),
+        )
+    )
+    assert answer.updated is True
+    sync = account.sync_fields(refund.id)
+    assert sync is not None
+    assert (sync.status, sync.reason_code, sync.what_to_do) == (
+        "HELD",
+        "AMOUNT_MISMATCH",
+        "Compare the two figures.",
+    )
+
+
+def test_empty_optional_fields_are_left_out_so_an_older_script_still_accepts_the_request(
+    account: NetSuiteAccount, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (refund,) = generate_refunds(account, 1)
+    client = make_client()
+    sent: list[dict[str, object]] = []
+    send = client._session.request  # to see the body on the wire
+
+    def spy(method: str, url: str, **options: object) -> requests.Response:
+        assert isinstance(options["data"], bytes)
+        sent.append(json.loads(options["data"]))
+        return send(method, url, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client._session, "request", spy)
+    client.write_back(
+        WriteBackRequest(
+            id=refund.id, record_type=refund.record_type, status="SYNCED", synced_at=datetime.now(UTC)
+        )
+    )
+    assert set(sent[0]) == {"action", "version", "id", "recordType", "status", "syncedAt"}
+
+
+def test_a_closed_period_is_its_own_error_code(account: NetSuiteAccount, make_client: ClientFactory) -> None:
+    (refund,) = generate_refunds(account, 1)
+    account.close_period(refund.id)
+    with pytest.raises(NetSuiteError) as raised:
+        make_client().write_back(
+            WriteBackRequest(
+                id=refund.id, record_type=refund.record_type, status="FAILED", synced_at=datetime.now(UTC)
+            )
+        )
+    assert raised.value.code == "PERIOD_CLOSED"
+    assert "accounting period is closed" in raised.value.message
+    # a refusal, not a fault: asked once, never retried
+    assert [(call.action, call.status) for call in account.calls] == [("writeBack", 200)]

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from refund_sync.adapters.refund_queue import RefundMessage
 from refund_sync.adapters.state_store import StateStore
+from refund_sync.domain.bigcommerce import CreatedRefund
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import RefundState
+from refund_sync.domain.state import CreateAttempt, OrderBaseline, RefundState, Transition
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync_sandbox.netsuite import CallRecord
 from refund_sync_sandbox.sandbox import Sandbox
@@ -86,13 +87,23 @@ def record_synced(sandbox: Sandbox, refund: NetSuiteRefund, bigcommerce_refund_i
     """What the consumer leaves behind once BigCommerce created the refund (through the ledger's steps)."""
     with sandbox.active():
         ledger = RefundLedger(StateStore(sandbox.aws.table_name))
-        submitting = ledger.submitting(None, refund, items=(), quoted=refund.total, payments=[])
+        order_id = int(refund.bigcommerce_order_id or 0)
+        create = CreateAttempt(
+            order_id=order_id,
+            items=(),
+            payments=(),
+            prepared_at=datetime.now(UTC),
+            baseline=OrderBaseline(had_refunds=False),
+        )
+        submitting = ledger.submitting(
+            None, refund, items=(), quoted=refund.total, payments=[], create=create
+        )
+        created = CreatedRefund(id=bigcommerce_refund_id, order_id=order_id, total_amount=refund.total)
         return ledger.synced(
             submitting,
             refund,
-            refund_id=bigcommerce_refund_id,
-            refunded=refund.total,
-            payments=(),
+            created=created,
+            transition=Transition.FINISH,
             note=f"refund {bigcommerce_refund_id} created",
         )
 

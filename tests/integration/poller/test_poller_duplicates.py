@@ -48,8 +48,13 @@ def test_an_overlapping_sweep_sends_nothing_already_handled_and_a_failed_refund_
     queued = peek_queue(sandbox)
     assert [item.netsuite_id for item in queued] == [fresh.id]
 
-    # When someone edits the failed refund in NetSuite (say, fixes its order id) and the poller runs
-    edited = sandbox.account.touch(failed.id)
+    # When someone saves the failed refund unchanged (a memo, a write-back), nothing is sent again
+    sandbox.account.touch(failed.id)
+    sandbox.run_poller()
+    assert [item.netsuite_id for item in peek_queue(sandbox)] == [fresh.id]
+
+    # But when someone fixes it in NetSuite (here, its order id) and the poller runs
+    edited = sandbox.account.edit(failed.id, bigcommerce_order_id="424242")
     third = sandbox.run_poller()
 
     # Then the new version of B is sent, C still sits there once, and the synced A never moves

@@ -11,15 +11,33 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import requests
 import simplejson
 from aws_lambda_powertools.utilities import parameters
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+)
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
 
 from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import (
@@ -276,9 +294,18 @@ class _RefundPayment(_Wire):
     declined_message: str | None = ""
 
 
+def _instant_or_none(value: object) -> object:
+    """A refund's `created`, when it reads as a time with a zone; otherwise unknown (never an error)."""
+    try:
+        return TypeAdapter(AwareDatetime).validate_python(value)
+    except ValidationError:
+        return None
+
+
 class _Refund(_Wire):
     id: int
     order_id: int
+    created: Annotated[AwareDatetime | None, BeforeValidator(_instant_or_none)] = None
     reason: str | None = ""
     total_amount: Money
     total_tax: Money = ZERO
@@ -289,6 +316,7 @@ class _Refund(_Wire):
         return CreatedRefund(
             id=self.id,
             order_id=self.order_id,
+            created=self.created,
             reason=self.reason or "",
             total_amount=self.total_amount,
             total_tax=self.total_tax,
@@ -378,6 +406,17 @@ def _create_never_reached(error: BaseException) -> bool:
     return isinstance(error, requests.ConnectTimeout)
 
 
+class _StopWhenOutOfTime(stop_base):
+    """Stop retrying when the wait ahead and one more request would not fit in the time left."""
+
+    def __init__(self, client: BigCommerceClient) -> None:
+        self.client = client
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        needed = (retry_state.upcoming_sleep or 0.0) + self.client.timeout
+        return self.client.seconds_left() < needed
+
+
 class BigCommerceClient:
     def __init__(
         self,
@@ -399,6 +438,7 @@ class BigCommerceClient:
         # A callable is asked on every request (cheaply: it reads a cache), so a rotated token is picked
         # up without restarting the function.
         self._token = access_token if callable(access_token) else (lambda: access_token)
+        self.seconds_left: Callable[[], float] = lambda: float("inf")
         self.session = session or requests.Session()
         self.session.headers.update(
             {
@@ -422,9 +462,17 @@ class BigCommerceClient:
         return _parse(_QuoteEnvelope, response, method="POST", path=path).data.to_domain()
 
     def create_refund(
-        self, order_id: int, items: Iterable[RefundItem], payments: Iterable[Payment]
+        self,
+        order_id: int,
+        items: Iterable[RefundItem],
+        payments: Iterable[Payment],
+        *,
+        before_send: Callable[[], None] = lambda: None,
     ) -> CreatedRefund:
-        """Create the refund. Raises UncertainRefundCreate when BigCommerce may or may not have it."""
+        """Create the refund. Raises UncertainRefundCreate when BigCommerce may or may not have it.
+
+        `before_send` runs just before each request goes out (after any pause for the quota): the engine
+        stamps the send there, or refuses to send when too little time is left."""
         body = {
             "items": items_body(items),
             "payments": [
@@ -434,7 +482,9 @@ class BigCommerceClient:
         }
         path = f"/v3/orders/{order_id}/payment_actions/refunds"
         try:
-            response = self._call("POST", path, body=body, retry_when=_create_never_reached)
+            response = self._call(
+                "POST", path, body=body, retry_when=_create_never_reached, before_send=before_send
+            )
         except BigCommerceError as error:
             if error.status >= 500:
                 raise UncertainRefundCreate(str(error)) from error
@@ -460,6 +510,17 @@ class BigCommerceClient:
             for refund in _parse(_RefundListEnvelope, response, method="GET", path=path).data
         ]
 
+    def get_refund(self, refund_id: int) -> CreatedRefund | None:
+        """One refund by its id (None when BigCommerce has no such refund)."""
+        path = f"/v3/orders/payment_actions/refunds/{refund_id}"
+        try:
+            response = self._read("GET", path)
+        except BigCommerceError as error:
+            if error.status == 404:
+                return None
+            raise
+        return _parse(_RefundEnvelope, response, method="GET", path=path).data.to_domain()
+
     def refunds_by_id(self, refund_ids: Sequence[int]) -> dict[int, CreatedRefund]:
         """Many refunds in one call (up to REFUNDS_PER_LOOKUP ids): how payouts are checked in bulk."""
         if len(refund_ids) > REFUNDS_PER_LOOKUP:
@@ -480,6 +541,15 @@ class BigCommerceClient:
     ) -> requests.Response:
         return self._call(method, path, params=params, body=body, retry_when=_transient_read_failure)
 
+    @contextmanager
+    def time_limit(self, seconds_left: Callable[[], float]) -> Iterator[None]:
+        """Within it, no retry waits past the time left (a Lambda invocation's): the last error stands."""
+        previous, self.seconds_left = self.seconds_left, seconds_left
+        try:
+            yield
+        finally:
+            self.seconds_left = previous
+
     def _call(
         self,
         method: str,
@@ -488,22 +558,29 @@ class BigCommerceClient:
         retry_when: Callable[[BaseException], bool],
         params: Mapping[str, str] | None = None,
         body: JSON | None = None,
+        before_send: Callable[[], None] = lambda: None,
     ) -> requests.Response:
         retrying = Retrying(
             retry=retry_if_exception(retry_when),
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_any(stop_after_attempt(self.max_attempts), _StopWhenOutOfTime(self)),
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=self._note_retry,
             reraise=True,
         )
         data = simplejson.dumps(body, use_decimal=True) if body is not None else None
-        return retrying(self._send, method, path, params, data)
+        return retrying(self._send, method, path, params, data, before_send)
 
     def _send(
-        self, method: str, path: str, params: Mapping[str, str] | None, data: str | None
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        data: str | None,
+        before_send: Callable[[], None],
     ) -> requests.Response:
         self.rate_limiter.wait_turn()
+        before_send()
         count(Metric.BIGCOMMERCE_CALLS)
         response = self.session.request(
             method,

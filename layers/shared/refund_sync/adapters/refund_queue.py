@@ -21,6 +21,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from refund_sync.domain.netsuite import NetSuiteRefund, version_key
+from refund_sync.domain.revision import content_hash
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -68,7 +69,9 @@ class RefundMessage(BaseModel):
 
     @property
     def deduplication_id(self) -> str:
-        key = version_key(self.refund)
+        # The content as well as the minute-resolution lastModified: two edits within a minute are two
+        # versions, not one deduplicated away.
+        key = f"{version_key(self.refund)}#{content_hash(self.refund)}"
         # on-demand syncs are deliberate repeats: they must not be swallowed by deduplication
         if self.sent_by == "on_demand":
             key += f"#on-demand@{self.sent_at.isoformat()}"

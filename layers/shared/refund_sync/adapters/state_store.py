@@ -4,6 +4,7 @@ Items (one table, key `pk`):
 - `REFUND#<NetSuite internal id>`: a RefundState; GSIs by document number, by status, and (sparse) the
   synced refunds whose payout is still to be checked.
 - `CHECKPOINT#poller`: the poller's Checkpoint.
+- `PROFILE#bigcommerce-read-back`: whether refunds read back were seen carrying their markers.
 Every write is conditional on the version read, so two writers can never silently overwrite each other.
 """
 
@@ -30,6 +31,7 @@ REFUND_PREFIX = "REFUND#"
 PAYOUT_CHECK_KEY = "payout_check"
 PAYOUT_CHECK_DUE = "due"
 CHECKPOINT_KEY = "CHECKPOINT#poller"
+READ_BACK_KEY = "PROFILE#bigcommerce-read-back"
 BATCH_GET_LIMIT = 100
 
 
@@ -105,6 +107,18 @@ class StateStore:
             raise
         return state
 
+    def claimants(self, refund_ids: Iterable[int]) -> dict[int, str]:
+        """Which NetSuite refund (internal id) each of these BigCommerce refunds is recorded for."""
+        claimed: dict[int, str] = {}
+        for refund_id in dict.fromkeys(refund_ids):
+            response = self.table.query(
+                IndexName="by_bigcommerce_refund",
+                KeyConditionExpression=Key("bigcommerce_refund_id").eq(refund_id),
+            )
+            for item in response["Items"]:
+                claimed[refund_id] = str(item["pk"]).removeprefix(REFUND_PREFIX)
+        return claimed
+
     def find_by_document_number(self, document_number: str) -> list[RefundState]:
         response = self.table.query(
             IndexName="by_document_number", KeyConditionExpression=Key("document_number").eq(document_number)
@@ -164,6 +178,18 @@ class StateStore:
                 kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
             counts[status] = count
         return counts
+
+    # -- what the store's read-backs are seen to echo ------------------------------------------------
+    def markers_echoed(self) -> bool | None:
+        """Whether refunds read back from BigCommerce were last seen carrying their markers (None: never
+        looked)."""
+        item = self.table.get_item(Key={"pk": READ_BACK_KEY}, ConsistentRead=True).get("Item")
+        return bool(item["markers_echoed"]) if item else None
+
+    def observe_markers_echoed(self, echoed: bool, at: datetime) -> None:
+        self.table.put_item(
+            Item={"pk": READ_BACK_KEY, "markers_echoed": echoed, "observed_at": at.isoformat()}
+        )
 
     # -- the poller's checkpoint ----------------------------------------------------------------------
     def get_checkpoint(self) -> Checkpoint:

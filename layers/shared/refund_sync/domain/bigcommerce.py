@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from refund_sync.domain.money import ZERO, Money, to_cents, total
 
@@ -181,6 +181,7 @@ class CreatedRefund(Frozen):
 
     id: int
     order_id: int
+    created: AwareDatetime | None = None
     reason: str = ""
     total_amount: Money
     total_tax: Money = ZERO

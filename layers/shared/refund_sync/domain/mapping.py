@@ -99,7 +99,11 @@ class LineRole(StrEnum):
 
 def refund_marker(refund: NetSuiteRefund) -> str:
     """The token that lets us recognise our own refund among an order's refunds at BigCommerce."""
-    return f"[netsuite:{refund.id}]"
+    return refund_marker_for(refund.id)
+
+
+def refund_marker_for(netsuite_id: str) -> str:
+    return f"[netsuite:{netsuite_id}]"
 
 
 def refund_reason(refund: NetSuiteRefund) -> str:

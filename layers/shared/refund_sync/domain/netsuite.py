@@ -149,7 +149,10 @@ class NetSuiteRefund(WireModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     subtotal: WireMoney
     tax_total: WireMoney
-    discount_total: WireMoney = Field(default=Decimal("0"), description="Header discount, zero or negative")
+    discount_total: WireMoney = Field(
+        default=Decimal("0"),
+        description="Sum of the discount lines (the header discount's own line included), zero or negative",
+    )
     shipping_amount: WireMoney = Decimal("0")
     shipping_tax: WireMoney = Decimal("0")
     handling_amount: WireMoney = Decimal("0")

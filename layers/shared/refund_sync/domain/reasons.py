@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any
 
+from refund_sync.domain.state import Transition
+
 
 class Outcome(StrEnum):
     HELD = "HELD"  # the refund is fine but needs a person's decision (amounts, rules)
@@ -126,9 +128,44 @@ class Reason(Enum):
     GATEWAY_DECLINED = ReasonInfo(
         Outcome.FAILED,
         "BigCommerce created the refund but the payment gateway declined it; no money moved. Found when "
-        "the refund was created, or later by the payout check (gateways answer asynchronously).",
-        "Read the decline message and resolve it with the gateway (or refund by other means), then run "
-        "`refund-sync sync <document number>`, or redrive it if it is in the dead-letter queue.",
+        "the refund was created, when an uncertain create was looked for, or later by the payout check "
+        "(gateways answer asynchronously). refund-sync never creates it again by itself.",
+        "Read the decline message and resolve it with the gateway. To have refund-sync create the refund "
+        "anew, run `refund-sync recreate <document number>` (it checks at BigCommerce that every refund "
+        "made for it was declined in full). If you refunded the customer another way, run "
+        "`refund-sync resolve <document number> --refunded-by-hand`.",
+    )
+    PARTLY_DECLINED = ReasonInfo(
+        Outcome.HELD,
+        "BigCommerce made the refund, but the gateway declined part of its payments (a split refund): "
+        "some money moved, some did not.",
+        "Refund the declined part by hand in BigCommerce or at the gateway, then run `refund-sync resolve "
+        "<document number> --refunded-by-hand`. refund-sync never re-creates a partly paid refund.",
+    )
+    CREATE_UNCERTAIN = ReasonInfo(
+        Outcome.HELD,
+        "A refund create was sent to BigCommerce but its answer was lost, and BigCommerce's records "
+        "neither show it for certain nor prove it absent (refunds appeared on the order that might be it).",
+        "Run `refund-sync show <document number>`: it names the candidate BigCommerce refunds. Open the "
+        "order in BigCommerce; if one of them is this refund, run `refund-sync confirm <document number> "
+        "--ours <refund id>`; if none is, run `refund-sync confirm <document number> --not-created` and "
+        "redrive. Never refund by hand before deciding: the customer may already have the money.",
+    )
+    ORDER_CHANGED_AFTER_SUBMIT = ReasonInfo(
+        Outcome.HELD,
+        "NetSuite now names another BigCommerce order than the one a create was already sent to.",
+        "Run `refund-sync show <document number>`: it says what was found on the earlier order. If the "
+        "refund landed there, refund it back by hand or leave it and run `refund-sync confirm <document "
+        "number> --ours <refund id>`; if nothing landed, run `refund-sync confirm <document number> "
+        "--not-created` and redrive to refund the new order.",
+    )
+    CHANGED_AFTER_SYNC = ReasonInfo(
+        Outcome.HELD,
+        "The NetSuite refund was edited after its BigCommerce refund was made (other amounts, lines or "
+        "order): BigCommerce no longer matches NetSuite. Nothing more is refunded automatically.",
+        "Compare the NetSuite refund with the BigCommerce refund named in `refund-sync show <document "
+        "number>`. Refund any difference by hand in BigCommerce (or make a new NetSuite refund for it), or "
+        "restore the NetSuite refund; then run `refund-sync resolve <document number> --refunded-by-hand`.",
     )
     BIGCOMMERCE_REJECTED = ReasonInfo(
         Outcome.FAILED,
@@ -174,10 +211,24 @@ class Reason(Enum):
 
 
 class RefundProblem(Exception):
-    """A refund that cannot sync as it stands: recorded with its reason and dead-lettered, never retried."""
+    """A refund that cannot sync as it stands: recorded with its reason and dead-lettered, never retried.
 
-    def __init__(self, reason: Reason, detail: str, **facts: Any) -> None:
+    `transition` names the kind of state change that records it, when it is not a plain problem found
+    before any create (e.g. a reconcile's verdict, or an edit after the sync); `standing` marks a problem
+    the state already records, which a new delivery only dead-letters again."""
+
+    def __init__(
+        self,
+        reason: Reason,
+        detail: str,
+        *,
+        transition: Transition | None = None,
+        standing: bool = False,
+        **facts: Any,
+    ) -> None:
         super().__init__(f"{reason.name}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.transition = transition
+        self.standing = standing
         self.facts = facts  # figures worth keeping on the state item (quoted amount, refund id, ...)

@@ -13,12 +13,13 @@ SUBMITTING is written *before* the BigCommerce create; whoever finds a refund th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from refund_sync.domain.money import Money
+from refund_sync.domain.revision import Delivery
 
 
 class SyncStatus(StrEnum):
@@ -93,8 +94,12 @@ class IllegalTransition(Exception):
     """A write the transition table does not allow: a bug, never an outcome to record."""
 
 
+def can_transition(transition: Transition, source: SyncStatus | None, target: SyncStatus) -> bool:
+    return (source, target) in TRANSITIONS[transition]
+
+
 def check_transition(transition: Transition, source: SyncStatus | None, target: SyncStatus) -> None:
-    if (source, target) not in TRANSITIONS[transition]:
+    if not can_transition(transition, source, target):
         raise IllegalTransition(
             f"{transition.value}: {source.value if source else 'new'} -> {target.value} is not allowed"
         )
@@ -114,6 +119,63 @@ class PaymentRecord(BaseModel):
     offline: bool
 
 
+class SentItem(BaseModel):
+    """One item of a create as it was sent: what a refund read back must show to be ours."""
+
+    model_config = ConfigDict(frozen=True)
+    item_type: str
+    item_id: int
+    quantity: int | None = None
+    amount: Money | None = None
+
+
+class LineRefunded(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    line_id: int
+    quantity: int
+
+
+class OrderBaseline(BaseModel):
+    """What the order showed before a create was sent: how a refund that appeared since is told apart."""
+
+    model_config = ConfigDict(frozen=True)
+    had_refunds: bool = Field(description="The order showed refunds (its status, or units refunded)")
+    refund_ids: tuple[int, ...] | None = Field(
+        default=None, description="The order's refunds, when its refund list was read (else unknown)"
+    )
+    refunded_lines: tuple[LineRefunded, ...] = Field(
+        default=(), description="Units already refunded per order line"
+    )
+
+    def refunded_on(self, line_id: int) -> int:
+        return next((line.quantity for line in self.refunded_lines if line.line_id == line_id), 0)
+
+
+class CreateAttempt(BaseModel):
+    """One BigCommerce create prepared for this refund: where it went, what it asked, when it was sent."""
+
+    model_config = ConfigDict(frozen=True)
+    order_id: int
+    items: tuple[SentItem, ...]
+    payments: tuple[PaymentRecord, ...]
+    prepared_at: AwareDatetime
+    sends: tuple[AwareDatetime, ...] = Field(
+        default=(), description="Stamped just before each request went out (a 429 retry is a second send)"
+    )
+    baseline: OrderBaseline
+    settled: bool = Field(
+        default=False, description="Accounted for: answered, found, or proven not to have landed"
+    )
+
+    @property
+    def first_send(self) -> datetime | None:
+        return self.sends[0] if self.sends else None
+
+    @property
+    def last_send(self) -> datetime | None:
+        return self.sends[-1] if self.sends else None
+
+
 class RefundState(BaseModel):
     """Everything about one NetSuite refund's journey: "what happened to CR-1042?" in one item."""
 
@@ -126,6 +188,12 @@ class RefundState(BaseModel):
     bigcommerce_order_id: str | None = None
     currency: str
     netsuite_total: Money
+    content_hash: str | None = Field(
+        default=None, description="The refund's content (order, lines, amounts) this state last worked on"
+    )
+    seen_hashes: tuple[str, ...] = Field(
+        default=(), description="Earlier contents, so an old message body is known for what it is"
+    )
 
     status: SyncStatus
     reason_code: str | None = None
@@ -135,7 +203,17 @@ class RefundState(BaseModel):
     refunded_amount: Money | None = None
     payments: tuple[PaymentRecord, ...] = ()
     items: tuple[str, ...] = Field(default=(), description="The refund request, one line per item")
-    bigcommerce_refund_id: int | None = None
+    bigcommerce_refund_id: int | None = Field(
+        default=None, description="The BigCommerce refund made for this NetSuite refund, once known"
+    )
+    candidate_refund_ids: tuple[int, ...] = Field(
+        default=(), description="HELD CREATE_UNCERTAIN: BigCommerce refunds that may be ours"
+    )
+    superseded_refund_ids: tuple[int, ...] = Field(
+        default=(),
+        description="BigCommerce refunds an operator set aside (fully declined, or confirmed not ours)",
+    )
+    create_attempts: tuple[CreateAttempt, ...] = ()
     payout_checked_at: AwareDatetime | None = Field(
         default=None, description="When the payout check found the refund not declined by the gateway"
     )
@@ -157,32 +235,59 @@ class RefundState(BaseModel):
             f"{payment.provider_id}{' (offline)' if payment.offline else ''}" for payment in self.payments
         )
 
+    @property
+    def open_attempts(self) -> tuple[CreateAttempt, ...]:
+        """Creates not yet accounted for: each may have landed at BigCommerce."""
+        recorded = tuple(attempt for attempt in self.create_attempts if not attempt.settled)
+        if recorded or self.create_attempts or not self.submit_attempts:
+            return recorded
+        # A state written before attempts were recorded: one create, of unknown content, to its order.
+        if self.status is not SyncStatus.SUBMITTING or self.bigcommerce_order_id is None:
+            return ()
+        sent = self.submitted_at or self.updated_at
+        return (
+            CreateAttempt(
+                order_id=int(self.bigcommerce_order_id),
+                items=(),
+                payments=(),
+                prepared_at=sent,
+                sends=(sent,),
+                baseline=OrderBaseline(had_refunds=True),
+            ),
+        )
+
+    @property
+    def holds_bigcommerce_refund(self) -> bool:
+        """A BigCommerce refund exists for it (synced, declined, or changed since): never create another."""
+        return self.bigcommerce_refund_id is not None
+
 
 class NextStep(StrEnum):
     START = "start"  # map, quote and create
     RECONCILE_FIRST = "reconcile_first"  # an earlier create may exist: look for it before creating
-    ALREADY_DONE = "already_done"  # synced (or skipped) already: a duplicate or a redrive
+    ALREADY_DONE = "already_done"  # synced, skipped or resolved already: a duplicate or a redrive
+    STALE = "stale"  # an older version than the state has seen (a redrive of an old body): change nothing
+    CHANGED_AFTER_SYNC = "changed_after_sync"  # NetSuite edited a refund already synced: hold, create nothing
+    STANDING = "standing"  # a BigCommerce refund exists but did not settle it (declined, changed): it stands
 
 
-def next_step(state: RefundState | None, *, dry_run: bool, incoming_version: datetime) -> NextStep:
+def next_step(state: RefundState | None, delivery: Delivery, *, dry_run: bool) -> NextStep:
+    """What a delivery of a refund should do, given its state and how its content compares with it."""
     if state is None:
         return NextStep.START
+    if delivery is Delivery.STALE:
+        return NextStep.STALE
     if state.status in FINAL_STATUSES:
+        if state.status is SyncStatus.SYNCED and delivery is Delivery.CHANGED:
+            return NextStep.CHANGED_AFTER_SYNC
         return NextStep.ALREADY_DONE
-    if state.status is SyncStatus.DRY_RUN and dry_run and incoming_version <= state.netsuite_last_modified:
+    if state.holds_bigcommerce_refund:
+        return NextStep.STANDING
+    if state.status is SyncStatus.DRY_RUN and dry_run and delivery is Delivery.SAME:
         return NextStep.ALREADY_DONE
-    if state.submit_attempts > 0:
+    if state.open_attempts:
         return NextStep.RECONCILE_FIRST
     return NextStep.START
-
-
-def create_may_still_land(state: RefundState, now: datetime, grace: timedelta) -> bool:
-    """An unanswered create (still SUBMITTING) younger than the grace period may yet commit at BigCommerce."""
-    return (
-        state.status is SyncStatus.SUBMITTING
-        and state.submitted_at is not None
-        and now - state.submitted_at < grace
-    )
 
 
 MAX_HISTORY = 30

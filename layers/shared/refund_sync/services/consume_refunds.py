@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -33,7 +34,11 @@ class RefundConsumer:
         self.engine = engine
         self.queues = queues
 
-    def handle(self, record: SQSRecord) -> SyncResult | None:
+    def handle(
+        self, record: SQSRecord, *, seconds_left: Callable[[], float] = lambda: float("inf")
+    ) -> SyncResult | None:
+        """One message. `seconds_left`: what remains of the invocation (a refund starts only if a create
+        and the record of its answer still fit; see RefundEngine)."""
         try:
             message = RefundMessage.model_validate_json(record.body)
         except ValidationError as error:
@@ -56,10 +61,11 @@ class RefundConsumer:
         logger.append_keys(
             netsuite_id=refund.id, document_number=refund.tran_id, order_id=refund.bigcommerce_order_id
         )
+        final_attempt = receive_count >= self.settings.consumer_max_receive_count
         try:
-            result = self.engine.sync(
-                refund, final_attempt=receive_count >= self.settings.consumer_max_receive_count
-            )
+            if seconds_left() < self.settings.refund_start_seconds:
+                self.engine.defer(refund, final_attempt=final_attempt)
+            result = self.engine.sync(refund, final_attempt=final_attempt, seconds_left=seconds_left)
         except RefundProblem as problem:
             self.queues.dead_letter(
                 record.body,

@@ -28,7 +28,8 @@ from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
+from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
+from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus, Transition, can_transition
 from refund_sync.observability import Metric, count, count_by, logger
 from refund_sync.services.refund_state import RefundLedger
 
@@ -134,15 +135,28 @@ def identity(refund: NetSuiteRefund) -> dict[str, str]:
 
 
 def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run: bool) -> bool:
-    """Never after a sync; otherwise only if NetSuite changed the refund since it was last worked on,
-    or if it was only dry-run and dry-run mode has since been switched off (it is due for real now)."""
+    """Only if NetSuite changed the refund's content since it was last worked on (a synced refund that
+    changed goes too, to be held CHANGED_AFTER_SYNC: nothing is refunded again), or if it was only
+    dry-run and dry-run mode has since been switched off (it is due for real now). A write-back or any
+    other edit that leaves the content as it was sends nothing."""
     if state is None:
         return True
+    delivery = classify_delivery(
+        content_hash(refund),
+        refund.last_modified,
+        recorded_hash=state.content_hash,
+        recorded_modified=state.netsuite_last_modified,
+        seen_hashes=state.seen_hashes,
+    )
+    if state.status is SyncStatus.SYNCED:
+        return delivery is Delivery.CHANGED
     if state.status in FINAL_STATUSES:
         return False
     if state.status is SyncStatus.DRY_RUN and not dry_run:
         return True
-    return refund.last_modified > state.netsuite_last_modified
+    if state.content_hash is None:  # recorded before contents were hashed
+        return refund.last_modified > state.netsuite_last_modified
+    return delivery is Delivery.CHANGED
 
 
 # A refund in one of these may have a message waiting in the dead-letter queue (the consumer dead-letters
@@ -375,9 +389,25 @@ class RefundPoller:
             f"more than the queue's {MAX_MESSAGE_BYTES:,}"
         )
         logger.error("Refund too large to queue", extra={"netsuite_id": refund.id, "detail": detail})
-        self.ledger.problem(state, refund, reason, detail)
-        count(Metric.REFUNDS_FAILED)
-        count_by(Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name)
+        source = state.status if state else None
+        if source is SyncStatus.SYNCED:
+            # Edited after its sync: what stands is the change, never a failure over the refund made.
+            held = Reason.CHANGED_AFTER_SYNC
+            self.ledger.problem(
+                state,
+                refund,
+                held,
+                f"edited in NetSuite after its sync, and now too large to queue ({detail}); nothing more "
+                "was refunded",
+                transition=Transition.CHANGED_AFTER_SYNC,
+            )
+            count(Metric.REFUNDS_HELD)
+            count_by(Metric.REFUNDS_HELD_BY_REASON, "reason", held.name)
+        elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED):
+            self.ledger.problem(state, refund, reason, detail)
+            count(Metric.REFUNDS_FAILED)
+            count_by(Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name)
+        # else a create is in flight: reconcile settles it first, from the message already queued
         return None
 
 

@@ -1,12 +1,14 @@
 """The one owner of a refund's state: every transition goes through RefundLedger.
 
-Each method writes the whole item conditionally on the version it read (optimistic locking), stamps
-the time, and appends to the item's history, so the item alone tells what happened and when.
+Each method names the kind of change it makes; the domain's table (domain/state.py TRANSITIONS) says
+from which status to which that kind may go, and a write outside it raises IllegalTransition. Each
+write is conditional on the version it read (optimistic locking), stamps the time, and appends to the
+item's history, so the item alone tells what happened and when.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +18,9 @@ from refund_sync.domain.bigcommerce import CreatedRefund, Payment
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
+from refund_sync.domain.revision import content_hash, remember
 from refund_sync.domain.state import (
+    CreateAttempt,
     HistoryEntry,
     PaymentRecord,
     RefundState,
@@ -46,6 +50,20 @@ def payment_records(refund: CreatedRefund) -> tuple[PaymentRecord, ...]:
     )
 
 
+def _settled(attempts: tuple[CreateAttempt, ...]) -> tuple[CreateAttempt, ...]:
+    return tuple(attempt.model_copy(update={"settled": True}) for attempt in attempts)
+
+
+def _refund_facts(refund: CreatedRefund) -> dict[str, Any]:
+    """What the state records of a BigCommerce refund made for it."""
+    return {
+        "bigcommerce_refund_id": refund.id,
+        "refunded_amount": to_cents(refund.total_amount),
+        "payments": payment_records(refund),
+        "candidate_refund_ids": (),
+    }
+
+
 class RefundLedger:
     def __init__(
         self, store: StateStore, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -55,6 +73,18 @@ class RefundLedger:
 
     def current(self, netsuite_id: str) -> RefundState | None:
         return self.store.get(netsuite_id)
+
+    def claimants(self, refund_ids: Iterable[int]) -> dict[int, str]:
+        """The NetSuite refund each of these BigCommerce refunds is recorded for, where one is."""
+        return self.store.claimants(refund_ids)
+
+    def markers_echoed(self) -> bool | None:
+        return self.store.markers_echoed()
+
+    def observe_markers_echoed(self, echoed: bool) -> None:
+        """What a read-back of refunds already recorded showed: their markers, or none."""
+        if self.store.markers_echoed() is not echoed:
+            self.store.observe_markers_echoed(echoed, self.clock())
 
     def _write(
         self,
@@ -67,10 +97,12 @@ class RefundLedger:
         attempt: bool = False,
         **fields: Any,
     ) -> RefundState:
-        """Write the next version. `attempt`: this delivery worked on the refund (counted in `attempts`)."""
+        """Write the next version, taken from this delivery of the refund. `attempt`: this delivery worked
+        on the refund (counted in `attempts`)."""
         now = self.clock()
         if attempt:
             fields["attempts"] = (previous.attempts if previous else 0) + 1
+        revision = content_hash(refund)
         base: dict[str, Any] = {
             "netsuite_id": refund.id,
             "record_type": refund.record_type.value,
@@ -79,6 +111,12 @@ class RefundLedger:
             "bigcommerce_order_id": refund.bigcommerce_order_id,
             "currency": refund.currency,
             "netsuite_total": refund.total,
+            "content_hash": revision,
+            "seen_hashes": remember(
+                previous.seen_hashes if previous else (),
+                previous.content_hash if previous else None,
+                revision,
+            ),
             "status": status,
             "updated_at": now,
         }
@@ -86,6 +124,11 @@ class RefundLedger:
             state = RefundState(created_at=now, version=1, **base, **fields)
             return self._save(transition, None, state, note, now)
         return self._save(transition, previous, previous.model_copy(update={**base, **fields}), note, now)
+
+    def _change(self, transition: Transition, previous: RefundState, note: str, **fields: Any) -> RefundState:
+        """A change known by the state alone (no delivery of the refund at hand)."""
+        now = self.clock()
+        return self._save(transition, previous, previous.model_copy(update=fields), note, now)
 
     def _save(
         self,
@@ -106,6 +149,7 @@ class RefundLedger:
         )
         return self.store.save(state, expected_version=previous.version if previous else None)
 
+    # -- the create ------------------------------------------------------------------------------------
     def submitting(
         self,
         previous: RefundState | None,
@@ -114,19 +158,36 @@ class RefundLedger:
         items: tuple[str, ...],
         quoted: Decimal,
         payments: list[Payment],
+        create: CreateAttempt,
     ) -> RefundState:
-        """Recorded *before* the BigCommerce create, so a crash afterwards is never taken for 'not sent'."""
+        """Recorded *before* the BigCommerce create, with what it will send and what the order showed,
+        so a crash afterwards is never taken for 'not sent' and a later look can tell ours apart."""
         return self._write(
             previous,
             refund,
             Transition.SUBMIT,
             SyncStatus.SUBMITTING,
-            f"creating the refund in BigCommerce ({quoted} {refund.currency})",
+            f"creating the refund in BigCommerce ({quoted} {refund.currency}) on order {create.order_id}",
             attempt=True,
             **_quoted(items, quoted, payments),
             submit_attempts=(previous.submit_attempts if previous else 0) + 1,
-            submitted_at=self.clock(),
+            submitted_at=create.prepared_at,
+            create_attempts=(*(previous.create_attempts if previous else ()), create),
+            candidate_refund_ids=(),
             dry_run=False,
+        )
+
+    def send_stamped(self, previous: RefundState) -> RefundState:
+        """The moment a create request goes out, written just before it does."""
+        *earlier, current = previous.create_attempts
+        now = self.clock()
+        sent = current.model_copy(update={"sends": (*current.sends, now)})
+        return self._save(
+            Transition.STAMP_SEND,
+            previous,
+            previous.model_copy(update={"create_attempts": (*earlier, sent)}),
+            f"create request sent at {now.isoformat(timespec='seconds')}",
+            now,
         )
 
     def synced(
@@ -134,24 +195,36 @@ class RefundLedger:
         previous: RefundState,
         refund: NetSuiteRefund,
         *,
-        refund_id: int,
-        refunded: Decimal,
-        payments: tuple[PaymentRecord, ...],
+        created: CreatedRefund,
+        transition: Transition,
         note: str,
     ) -> RefundState:
+        """The create answered (FINISH), or reconcile found it (RECONCILE): the BigCommerce refund is this
+        NetSuite refund's."""
         return self._write(
             previous,
             refund,
-            Transition.FINISH if previous.status is SyncStatus.SUBMITTING else Transition.RECONCILE,
+            transition,
             SyncStatus.SYNCED,
             note,
-            bigcommerce_refund_id=refund_id,
-            refunded_amount=to_cents(refunded),
-            payments=payments,
+            **_refund_facts(created),
+            create_attempts=_settled(previous.create_attempts),
             synced_at=self.clock(),
             payout_checked_at=None,  # a new BigCommerce refund: its payout is yet to be checked
             reason_code=None,
             reason_detail=None,
+        )
+
+    def proven_absent(self, previous: RefundState, refund: NetSuiteRefund, detail: str) -> RefundState:
+        """Reconcile proved that no earlier create landed: they are settled, a new one may be made."""
+        return self._write(
+            previous,
+            refund,
+            Transition.RECONCILE,
+            SyncStatus.PENDING,
+            f"reconciled: {detail}",
+            create_attempts=_settled(previous.create_attempts),
+            candidate_refund_ids=(),
         )
 
     def dry_run(
@@ -174,15 +247,36 @@ class RefundLedger:
             dry_run=True,
         )
 
+    # -- what went wrong -------------------------------------------------------------------------------
     def problem(
-        self, previous: RefundState | None, refund: NetSuiteRefund, reason: Reason, detail: str, **fields: Any
+        self,
+        previous: RefundState | None,
+        refund: NetSuiteRefund,
+        reason: Reason,
+        detail: str,
+        *,
+        transition: Transition | None = None,
+        found: CreatedRefund | None = None,
+        candidates: Iterable[int] = (),
+        settle_attempts: bool = False,
+        **fields: Any,
     ) -> RefundState:
+        """Record a reason a person can act on. Without a named `transition` it is a problem found before
+        any create (or the create's own refusal, when one was in flight); `found` records the BigCommerce
+        refund the problem is about; `settle_attempts`: the creates are accounted for (refused)."""
         status = SyncStatus(reason.outcome.value)
-        in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
+        if transition is None:
+            in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
+            transition = Transition.FINISH if in_flight else Transition.PROBLEM
+        fields["candidate_refund_ids"] = tuple(candidates)
+        if found is not None:
+            fields.update(_refund_facts(found), candidate_refund_ids=tuple(candidates))
+        if settle_attempts and previous is not None:
+            fields["create_attempts"] = _settled(previous.create_attempts)
         return self._write(
             previous,
             refund,
-            Transition.FINISH if in_flight else Transition.PROBLEM,
+            transition,
             status,
             f"{reason.name}: {detail}",
             attempt=True,
@@ -191,42 +285,14 @@ class RefundLedger:
             **fields,
         )
 
-    def proven_absent(self, previous: RefundState, refund: NetSuiteRefund, detail: str) -> RefundState:
-        """Reconcile found no trace of the earlier create at BigCommerce: it did not land."""
-        return self._write(
-            previous, refund, Transition.RECONCILE, SyncStatus.PENDING, f"reconciled: {detail}"
-        )
-
-    def resolved_by_hand(
-        self, previous: RefundState | None, refund: NetSuiteRefund, note: str
-    ) -> RefundState:
-        """An operator settled the refund outside refund-sync: nothing ever creates it again."""
-        return self._write(
-            previous,
-            refund,
-            Transition.RESOLVE_BY_HAND,
-            SyncStatus.RESOLVED,
-            f"resolved by hand: {note}",
-            reason_code=None,
-            reason_detail=note,
-        )
-
-    def dead_letter_discarded(self, previous: RefundState, note: str) -> RefundState:
-        """An operator deleted the refund's dead-lettered message: noted, the status unchanged (the refund
-        still shows among the failures, and `sync` can still send it)."""
-        now = self.clock()
-        return self._save(Transition.NOTE, previous, previous, f"dead-letter message discarded: {note}", now)
-
     def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
         """A transient failure: keep the progress reached, note the error, let the queue retry."""
-        status = previous.status if previous else SyncStatus.PENDING
-        if status in (SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN):
-            status = SyncStatus.PENDING
+        in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
         return self._write(
             previous,
             refund,
             Transition.INTERRUPT,
-            status,
+            SyncStatus.SUBMITTING if in_flight else SyncStatus.PENDING,
             f"will retry: {error}",
             attempt=True,
             reason_detail=f"last error (will retry): {error}",
@@ -259,27 +325,92 @@ class RefundLedger:
 
     # -- the payout check: transitions of a synced refund, known by its state alone ----------------------
     def payout_confirmed(self, previous: RefundState, payments: tuple[PaymentRecord, ...]) -> RefundState:
-        now = self.clock()
-        checked = previous.model_copy(update={"payout_checked_at": now, "payments": payments})
-        return self._save(
+        return self._change(
             Transition.PAYOUT_CONFIRMED,
             previous,
-            checked,
             "payout check: no payment declined by the gateway",
-            now,
+            payout_checked_at=self.clock(),
+            payments=payments,
         )
 
     def payout_declined(
-        self, previous: RefundState, payments: tuple[PaymentRecord, ...], detail: str
+        self, previous: RefundState, payments: tuple[PaymentRecord, ...], reason: Reason, detail: str
     ) -> RefundState:
-        reason, now = Reason.GATEWAY_DECLINED, self.clock()
-        declined = previous.model_copy(
-            update={
-                "status": SyncStatus(reason.outcome.value),
-                "reason_code": reason.name,
-                "reason_detail": detail,
-                "payments": payments,
-                "payout_checked_at": now,
-            }
+        """The gateway declined the payments (GATEWAY_DECLINED) or some of them (PARTLY_DECLINED)."""
+        return self._change(
+            Transition.PAYOUT_DECLINED,
+            previous,
+            f"{reason.name}: {detail}",
+            status=SyncStatus(reason.outcome.value),
+            reason_code=reason.name,
+            reason_detail=detail,
+            payments=payments,
+            payout_checked_at=self.clock(),
         )
-        return self._save(Transition.PAYOUT_DECLINED, previous, declined, f"{reason.name}: {detail}", now)
+
+    # -- what operators decide ---------------------------------------------------------------------------
+    def resolved_by_hand(
+        self, previous: RefundState | None, refund: NetSuiteRefund, note: str
+    ) -> RefundState:
+        """An operator settled the refund outside refund-sync: nothing ever creates it again."""
+        return self._write(
+            previous,
+            refund,
+            Transition.RESOLVE_BY_HAND,
+            SyncStatus.RESOLVED,
+            f"resolved by hand: {note}",
+            reason_code=None,
+            reason_detail=note,
+            create_attempts=_settled(previous.create_attempts) if previous else (),
+        )
+
+    def dead_letter_discarded(self, previous: RefundState, note: str) -> RefundState:
+        """An operator deleted the refund's dead-lettered message: noted, the status unchanged (the refund
+        still shows among the failures, and `sync` can still send it)."""
+        return self._change(Transition.NOTE, previous, f"dead-letter message discarded: {note}")
+
+    def confirmed_ours(self, previous: RefundState, created: CreatedRefund, note: str) -> RefundState:
+        """An operator named the BigCommerce refund that is this one (checked to exist on a sent order)."""
+        return self._change(
+            Transition.CONFIRM_OURS,
+            previous,
+            f"confirmed by an operator: {note}",
+            status=SyncStatus.SYNCED,
+            **_refund_facts(created),
+            create_attempts=_settled(previous.create_attempts),
+            synced_at=self.clock(),
+            payout_checked_at=None,
+            reason_code=None,
+            reason_detail=None,
+        )
+
+    def confirmed_not_created(self, previous: RefundState, note: str) -> RefundState:
+        """An operator checked the order: none of the candidates is this refund, nothing of it landed."""
+        return self._change(
+            Transition.CONFIRM_NOT_CREATED,
+            previous,
+            f"confirmed not created by an operator: {note}",
+            status=SyncStatus.PENDING,
+            superseded_refund_ids=(*previous.superseded_refund_ids, *previous.candidate_refund_ids),
+            candidate_refund_ids=(),
+            create_attempts=_settled(previous.create_attempts),
+            reason_code=None,
+            reason_detail=note,
+        )
+
+    def recreate_allowed(self, previous: RefundState, declined: Iterable[int], note: str) -> RefundState:
+        """Every BigCommerce refund made for it was declined in full: set them aside; a new create may go."""
+        return self._change(
+            Transition.ALLOW_RECREATE,
+            previous,
+            f"re-create allowed by an operator: {note}",
+            status=SyncStatus.PENDING,
+            superseded_refund_ids=tuple(dict.fromkeys((*previous.superseded_refund_ids, *declined))),
+            bigcommerce_refund_id=None,
+            refunded_amount=None,
+            synced_at=None,
+            payout_checked_at=None,
+            create_attempts=_settled(previous.create_attempts),
+            reason_code=None,
+            reason_detail=note,
+        )

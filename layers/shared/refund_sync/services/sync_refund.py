@@ -2,14 +2,16 @@
 
 Common path, three BigCommerce calls: read the order, quote, create. The order's refund list is read
 only when it is needed: to split shipping over several consignments of an order refunded before, and
-before any create that follows an earlier create attempt. BigCommerce sets the order's status
-(Refunded or Partially Refunded) itself; gateway declines arrive asynchronously and are found by the
-bulk payout check (services/check_payouts.py), one call for many refunds.
+after a create whose outcome is unknown. BigCommerce sets the order's status (Refunded or Partially
+Refunded) itself; gateway declines arrive asynchronously and are found by the bulk payout check
+(services/check_payouts.py), one call for many refunds.
 
 Exactly once: BigCommerce has no idempotency key, so the state item is written SUBMITTING *before*
-the create, and every later delivery of a refund that reached SUBMITTING first looks among the
-order's refunds for our marker ([netsuite:<id>] in the item reasons). Messages of one order are
-serialised by the FIFO queue's message group; the state item's version guards the rest.
+the create, with what it will send and what the order showed, and each send is stamped just before it
+goes out. Any later delivery of a refund with a create not yet accounted for reconciles first
+(domain/reconcile.py): ours by marker or fingerprint, absent only when proven, otherwise HELD for a
+person. Messages of one order are serialised by the FIFO queue's message group; the state item's
+version and the domain's table of transitions guard the rest.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from refund_sync.domain.bigcommerce import (
     BigCommerceOrder,
     CreatedRefund,
     Payment,
+    RefundItem,
+    RefundItemType,
     RefundQuote,
     declined_text,
 )
@@ -43,22 +47,45 @@ from refund_sync.domain.mapping import (
     RefundedSoFar,
     RefundPlan,
     check_netsuite_totals,
+    may_hold_refunds,
     needs_refund_history,
     plan_refund,
     refund_marker,
+    refund_marker_for,
     splits_shipping,
 )
-from refund_sync.domain.money import to_cents
+from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
+from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, reconcile
 from refund_sync.domain.refund_method import choose_payments
-from refund_sync.domain.state import NextStep, RefundState, create_may_still_land, next_step
+from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
+from refund_sync.domain.state import (
+    CreateAttempt,
+    LineRefunded,
+    NextStep,
+    OrderBaseline,
+    PaymentRecord,
+    RefundState,
+    SentItem,
+    SyncStatus,
+    Transition,
+    can_transition,
+    next_step,
+)
 from refund_sync.observability import Metric, count, count_by, logger
-from refund_sync.services.refund_state import RefundLedger, payment_records
+from refund_sync.services.refund_state import RefundLedger
+
+# A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
+STATE_WRITE_SECONDS = 5.0
 
 
 class TransientFailure(Exception):
     """Worth retrying later (timeouts, 5xx, throttling, a concurrent writer): the queue redelivers."""
+
+
+class OutOfTime(TransientFailure):
+    """Too little of the invocation is left to send a create and record its answer: not sent."""
 
 
 class SyncOutcome(StrEnum):
@@ -66,6 +93,7 @@ class SyncOutcome(StrEnum):
     ALREADY_SYNCED = "already_synced"
     RECOVERED = "recovered"  # an earlier, unanswered create had in fact landed: recorded, not repeated
     DRY_RUN = "dry_run"
+    STALE = "stale"  # an older version of the refund than the state has seen: nothing changed
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,7 @@ class Preview:
     quote: RefundQuote
     payments: list[Payment]
     order: BigCommerceOrder
+    refunds_read: tuple[CreatedRefund, ...] | None = None  # the order's refunds, when they were read
 
     @property
     def payments_text(self) -> str:
@@ -146,7 +175,7 @@ class RefundEngine:
         ledger: RefundLedger,
         bigcommerce: BigCommerceClient,
         *,
-        write_back: Callable[[NetSuiteRefund, RefundState], None] | None = None,
+        write_back: Callable[[NetSuiteRefund, RefundState], str | None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -157,11 +186,18 @@ class RefundEngine:
         self.clock = clock
 
     # -- the use case --------------------------------------------------------------------------------
-    def sync(self, refund: NetSuiteRefund, *, final_attempt: bool = False) -> SyncResult:
+    def sync(
+        self,
+        refund: NetSuiteRefund,
+        *,
+        final_attempt: bool = False,
+        seconds_left: Callable[[], float] = lambda: float("inf"),
+    ) -> SyncResult:
         """Sync one refund. Raises RefundProblem (recorded; dead-letter it) or TransientFailure (retry)."""
         state = self.ledger.current(refund.id)
         try:
-            return self._sync(refund, state)
+            with self.bigcommerce.time_limit(seconds_left):
+                return self._sync(refund, state, seconds_left)
         except RefundProblem as problem:
             self._record_problem(refund, problem)
             raise
@@ -179,55 +215,53 @@ class RefundEngine:
             # DynamoDB itself is failing: nothing can be recorded; the queue retries.
             raise TransientFailure(f"state table unavailable: {error}") from error
 
-    def _sync(self, refund: NetSuiteRefund, state: RefundState | None) -> SyncResult:
-        step = next_step(state, dry_run=self.settings.dry_run, incoming_version=refund.last_modified)
-        if step is NextStep.ALREADY_DONE:
+    def defer(self, refund: NetSuiteRefund, *, final_attempt: bool) -> None:
+        """Not started: too little of the invocation is left (an earlier refund of the batch waited out
+        BigCommerce's quota). The queue brings it back; on its last delivery that is recorded."""
+        failure = OutOfTime("too little time left in this invocation to start the refund")
+        if final_attempt:
+            self._record_interruption(refund, failure, final_attempt=True)
+        raise failure
+
+    def _sync(
+        self, refund: NetSuiteRefund, state: RefundState | None, seconds_left: Callable[[], float]
+    ) -> SyncResult:
+        step = next_step(state, self._delivery(refund, state), dry_run=self.settings.dry_run)
+        if step is NextStep.ALREADY_DONE or step is NextStep.STALE:
             assert state is not None
             logger.info(
-                "Refund already handled; nothing to do",
+                "Refund already handled; nothing to do"
+                if step is NextStep.ALREADY_DONE
+                else "An older version of the refund than the state has seen; nothing changes",
                 extra={"netsuite_id": refund.id, "status": state.status},
             )
             count(Metric.DUPLICATE_DELIVERIES)
-            return SyncResult(SyncOutcome.ALREADY_SYNCED, state)
+            outcome = SyncOutcome.ALREADY_SYNCED if step is NextStep.ALREADY_DONE else SyncOutcome.STALE
+            return SyncResult(outcome, state)
+        if step is NextStep.CHANGED_AFTER_SYNC:
+            assert state is not None
+            raise self._changed_after_sync(refund, state)
+        if step is NextStep.STANDING:
+            assert state is not None
+            raise self._standing(refund, state)
 
         order_id = order_id_of(refund)
         if step is NextStep.RECONCILE_FIRST:
             assert state is not None
-            landed = self._find_ours(order_id, refund)
-            if landed is not None:
-                return self._finish(refund, state, landed, recovered=True)
-            if create_may_still_land(
-                state, self.clock(), timedelta(seconds=self.settings.uncertain_create_grace_seconds)
-            ):
-                raise TransientFailure(
-                    "an earlier create is not visible yet and may still land; checking again later"
-                )
-            state = self.ledger.proven_absent(
-                state, refund, "no refund of ours on the order after the grace period; creating it"
-            )
+            settled = self._settle_earlier_creates(refund, state, order_id)
+            if isinstance(settled, SyncResult):
+                return settled
+            state = settled
 
         preview = self.preview(refund, order_id=order_id)
-        payments = preview.payments
         quoted = to_cents(preview.quote.total_refund_amount)
         if self.settings.dry_run:
             dry = self.ledger.dry_run(
-                state, refund, items=preview.plan.descriptions, quoted=quoted, payments=payments
+                state, refund, items=preview.plan.descriptions, quoted=quoted, payments=preview.payments
             )
             count(Metric.REFUNDS_DRY_RUN)
             return SyncResult(SyncOutcome.DRY_RUN, dry)
-
-        submitting = self.ledger.submitting(
-            state, refund, items=preview.plan.descriptions, quoted=quoted, payments=payments
-        )
-        try:
-            created = self.bigcommerce.create_refund(order_id, preview.plan.items, payments)
-        except UncertainRefundCreate:
-            # Settle it now if BigCommerce already shows the refund; otherwise the retry will.
-            landed = self._find_ours(order_id, refund)
-            if landed is None:
-                raise
-            return self._finish(refund, submitting, landed, recovered=True)
-        return self._finish(refund, submitting, created, recovered=False)
+        return self._create(refund, state, preview, seconds_left)
 
     def preview(self, refund: NetSuiteRefund, *, order_id: int | None = None) -> Preview:
         """Map and quote; check the quote against NetSuite. Creates nothing."""
@@ -235,27 +269,37 @@ class RefundEngine:
         check_netsuite_totals(refund, self.rules.tolerance)  # needs no BigCommerce call: refuse early
         order = self.bigcommerce.get_order(order_id)
         with_history = needs_refund_history(refund, order)
-        plan, quote = self._plan_and_quote(refund, order, with_history=with_history)
+        plan, quote, refunds = self._plan_and_quote(refund, order, with_history=with_history)
         if quote.adjustment < 0 and not with_history and splits_shipping(refund, order):
             # The order showed no earlier refund, yet BigCommerce finds part of the shipping gone (its
             # status was changed by hand since): split it again, knowing what each address has left.
-            plan, quote = self._plan_and_quote(refund, order, with_history=True)
+            plan, quote, refunds = self._plan_and_quote(refund, order, with_history=True)
         self._check_quote(refund, plan, quote)
         payments = choose_payments(
             quote, order, self.settings.refund_method_policy, paid_out_by_netsuite=refund.paid_out.by_netsuite
         )
-        return Preview(plan=plan, quote=quote, payments=payments, order=order)
+        return Preview(plan=plan, quote=quote, payments=payments, order=order, refunds_read=refunds)
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _delivery(self, refund: NetSuiteRefund, state: RefundState | None) -> Delivery:
+        return classify_delivery(
+            content_hash(refund),
+            refund.last_modified,
+            recorded_hash=state.content_hash if state else None,
+            recorded_modified=state.netsuite_last_modified if state else None,
+            seen_hashes=state.seen_hashes if state else (),
+        )
+
     def _plan_and_quote(
         self, refund: NetSuiteRefund, order: BigCommerceOrder, *, with_history: bool
-    ) -> tuple[RefundPlan, RefundQuote]:
-        refunded = None
+    ) -> tuple[RefundPlan, RefundQuote, tuple[CreatedRefund, ...] | None]:
+        refunded, history = None, None
         if with_history:
-            shipping, handling = refunded_so_far(self.bigcommerce.list_order_refunds(order.id))
+            history = tuple(self.bigcommerce.list_order_refunds(order.id))
+            shipping, handling = refunded_so_far(history)
             refunded = RefundedSoFar(shipping=shipping, handling=handling)
         plan = plan_refund(refund, order, self.rules, refunded)
-        return plan, self.bigcommerce.quote(order.id, plan.items)
+        return plan, self.bigcommerce.quote(order.id, plan.items), history
 
     def _check_quote(self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote) -> None:
         if quote.adjustment < 0:
@@ -275,47 +319,212 @@ class RefundEngine:
                 quoted_amount=to_cents(quote.total_refund_amount),
             )
 
-    def _find_ours(self, order_id: int, refund: NetSuiteRefund) -> CreatedRefund | None:
-        marker = refund_marker(refund)
-        for existing in reversed(self.bigcommerce.list_order_refunds(order_id)):
-            if existing.carries_marker(marker) and not existing.fully_declined:
-                return existing
-        return None
-
-    def _finish(
-        self, refund: NetSuiteRefund, state: RefundState, created: CreatedRefund, *, recovered: bool
+    # -- the create, and what its answer settles ----------------------------------------------------------
+    def _create(
+        self,
+        refund: NetSuiteRefund,
+        state: RefundState | None,
+        preview: Preview,
+        seconds_left: Callable[[], float],
     ) -> SyncResult:
-        # The create's own answer is the record: a second read now would learn nothing new, since
-        # gateways decline asynchronously. The payout check confirms each refund later, in bulk.
-        payments = payment_records(created)
-        if created.declined_payments:
-            raise RefundProblem(
-                Reason.GATEWAY_DECLINED,
-                f"BigCommerce refund {created.id} was declined - {declined_text(created)}",
-                bigcommerce_refund_id=created.id,
-                payments=payments,
-            )
-        note = f"BigCommerce refund {created.id}: {to_cents(created.total_amount)} {refund.currency}"
-        if recovered:
-            note += " (found at BigCommerce after an unanswered create; not created again)"
-        synced = self.ledger.synced(
+        order_id, plan, payments = preview.order.id, preview.plan, preview.payments
+        self._check_time(seconds_left)
+        create = CreateAttempt(
+            order_id=order_id,
+            items=sent_items(plan.items),
+            payments=tuple(PaymentRecord(**payment.model_dump()) for payment in payments),
+            prepared_at=self.clock(),
+            baseline=order_baseline(preview.order, preview.refunds_read),
+        )
+        submitting = self.ledger.submitting(
             state,
             refund,
-            refund_id=created.id,
-            refunded=created.total_amount,
+            items=plan.descriptions,
+            quoted=to_cents(preview.quote.total_refund_amount),
             payments=payments,
-            note=note,
+            create=create,
         )
+        sending = _Sending(self, submitting, seconds_left)
+        try:
+            created = self.bigcommerce.create_refund(
+                order_id, plan.items, payments, before_send=sending.before_send
+            )
+        except UncertainRefundCreate:
+            # Settle it now if BigCommerce already shows the refund; otherwise a later delivery will.
+            verdict = self._reconcile(refund, sending.state)
+            if verdict.refund is not None:
+                return self._recovered(refund, sending.state, verdict, order_id)
+            raise
+        except BigCommerceError as error:
+            if error.transient:
+                raise
+            # A definitive refusal (422, 401/403, 404): BigCommerce made nothing.
+            raise RefundProblem(
+                classify_rejection(error), f"BigCommerce: {error.message}", settle_attempts=True
+            ) from error
+        return self._finish(refund, sending.state, created)
+
+    def _check_time(self, seconds_left: Callable[[], float]) -> None:
+        needed = self.settings.bigcommerce_timeout_seconds + STATE_WRITE_SECONDS
+        if seconds_left() < needed:
+            raise OutOfTime(
+                f"{seconds_left():.0f} s left in the invocation; a create and its state write "
+                f"need {needed:.0f} s"
+            )
+
+    def _finish(self, refund: NetSuiteRefund, state: RefundState, created: CreatedRefund) -> SyncResult:
+        # The create's own answer is the record: a second read now would learn nothing new, since
+        # gateways decline asynchronously. The payout check confirms each refund later, in bulk.
+        if created.declined_payments:
+            reason = Reason.GATEWAY_DECLINED if created.fully_declined else Reason.PARTLY_DECLINED
+            raise RefundProblem(
+                reason,
+                f"BigCommerce refund {created.id} was declined - {declined_text(created)}",
+                found=created,
+                settle_attempts=True,
+            )
+        note = f"BigCommerce refund {created.id}: {to_cents(created.total_amount)} {refund.currency}"
+        synced = self.ledger.synced(state, refund, created=created, transition=Transition.FINISH, note=note)
+        return self._synced(refund, synced, SyncOutcome.SYNCED)
+
+    def _synced(self, refund: NetSuiteRefund, synced: RefundState, outcome: SyncOutcome) -> SyncResult:
         self._count_synced(refund, synced)
         if self.write_back is not None:
             synced = self._write_back(refund, synced)
-        return SyncResult(SyncOutcome.RECOVERED if recovered else SyncOutcome.SYNCED, synced)
+        return SyncResult(outcome, synced)
+
+    # -- creates whose outcome is unknown ---------------------------------------------------------------
+    def _reconcile(self, refund: NetSuiteRefund, state: RefundState) -> Reconciliation:
+        """Read every order a create was sent to, and weigh the evidence."""
+        attempts = state.open_attempts
+        refunds_by_order: dict[int, list[CreatedRefund]] = {}
+        for order_id in sorted({attempt.order_id for attempt in attempts if attempt.sends}):
+            try:
+                refunds_by_order[order_id] = self.bigcommerce.list_order_refunds(order_id)
+            except BigCommerceError as error:
+                if error.status != 404:
+                    raise
+                refunds_by_order[order_id] = []  # no such order (any more): nothing can have landed on it
+        listed = {r.id: r for refunds in refunds_by_order.values() for r in refunds}
+        claims = self.ledger.claimants(listed)
+        claimed = {refund_id for refund_id, netsuite_id in claims.items() if netsuite_id != refund.id}
+        # Refunds already recorded tell whether this store's read-backs carry markers at all.
+        seen = [listed[i].carries_marker(refund_marker_for(owner)) for i, owner in claims.items()]
+        echoed = any(seen) if seen else self.ledger.markers_echoed()
+        if seen:
+            self.ledger.observe_markers_echoed(any(seen))
+        return reconcile(
+            attempts,
+            Evidence(
+                refunds_by_order=refunds_by_order,
+                marker=refund_marker(refund),
+                now=self.clock(),
+                grace=timedelta(seconds=self.settings.uncertain_create_grace_seconds),
+                clock_skew=timedelta(seconds=self.settings.bigcommerce_clock_skew_seconds),
+                set_aside=frozenset(claimed | set(state.superseded_refund_ids)),
+                markers_echoed=echoed,
+            ),
+        )
+
+    def _settle_earlier_creates(
+        self, refund: NetSuiteRefund, state: RefundState, order_id: int
+    ) -> SyncResult | RefundState:
+        """Before anything is created again: what became of the earlier creates. Returns the outcome when
+        one of them landed, or the state to create from when none did (proven)."""
+        verdict = self._reconcile(refund, state)
+        logger.info(
+            "Reconciled an earlier create",
+            extra={"netsuite_id": refund.id, "verdict": verdict.verdict.value, "detail": verdict.detail},
+        )
+        if verdict.refund is not None:
+            return self._recovered(refund, state, verdict, order_id)
+        if verdict.verdict is Verdict.TOO_EARLY:
+            raise TransientFailure(verdict.detail)
+        if verdict.verdict is Verdict.UNCERTAIN:
+            raise RefundProblem(
+                Reason.CREATE_UNCERTAIN,
+                f"{verdict.detail}: " + "; ".join(c.describe() for c in verdict.candidates),
+                transition=Transition.RECONCILE,
+                candidates=[candidate.refund.id for candidate in verdict.candidates],
+            )
+        elsewhere = sorted({a.order_id for a in state.open_attempts if a.sends and a.order_id != order_id})
+        if elsewhere:
+            raise RefundProblem(
+                Reason.ORDER_CHANGED_AFTER_SUBMIT,
+                f"NetSuite now names order {order_id}; a create was sent to order "
+                f"{', '.join(map(str, elsewhere))} before, and {verdict.detail}",
+                transition=Transition.RECONCILE,
+            )
+        return self.ledger.proven_absent(state, refund, verdict.detail)
+
+    def _recovered(
+        self, refund: NetSuiteRefund, state: RefundState, verdict: Reconciliation, order_id: int
+    ) -> SyncResult:
+        """An earlier create is found at BigCommerce: record it, never create it again."""
+        found = verdict.refund
+        assert found is not None
+        if verdict.order_id != order_id:
+            raise RefundProblem(
+                Reason.ORDER_CHANGED_AFTER_SUBMIT,
+                f"NetSuite now names order {order_id}, but {verdict.detail}",
+                transition=Transition.RECONCILE,
+                found=found,
+            )
+        if verdict.verdict is not Verdict.FOUND:
+            reason = (
+                Reason.GATEWAY_DECLINED if verdict.verdict is Verdict.DECLINED else Reason.PARTLY_DECLINED
+            )
+            raise RefundProblem(
+                reason,
+                f"{verdict.detail} - {declined_text(found)}",
+                transition=Transition.RECONCILE,
+                found=found,
+            )
+        refunded = (
+            to_cents(sum((p.amount for p in found.payments), ZERO)) if found.payments else found.total_amount
+        )
+        refunded = to_cents(refunded)
+        difference = refunded - to_cents(refund.total)
+        if abs(difference) > self.settings.amount_tolerance:
+            raise RefundProblem(
+                Reason.CHANGED_AFTER_SYNC,
+                f"{verdict.detail}, for {refunded} {refund.currency}; NetSuite now says "
+                f"{to_cents(refund.total)} (difference {difference})",
+                transition=Transition.RECONCILE,
+                found=found,
+            )
+        note = (
+            f"BigCommerce refund {found.id}: {to_cents(found.total_amount)} {refund.currency} "
+            f"(found at BigCommerce by {verdict.how} after an unanswered create; not created again)"
+        )
+        synced = self.ledger.synced(state, refund, created=found, transition=Transition.RECONCILE, note=note)
+        return self._synced(refund, synced, SyncOutcome.RECOVERED)
+
+    # -- refunds a BigCommerce refund was already made for ---------------------------------------------
+    def _changed_after_sync(self, refund: NetSuiteRefund, state: RefundState) -> RefundProblem:
+        return RefundProblem(
+            Reason.CHANGED_AFTER_SYNC,
+            f"NetSuite now says {to_cents(refund.total)} {refund.currency} on order "
+            f"{refund.bigcommerce_order_id or '-'}; BigCommerce refund {state.bigcommerce_refund_id} "
+            f"gave back {state.refunded_amount} {state.currency} on order "
+            f"{state.bigcommerce_order_id or '-'}. Nothing more was refunded.",
+            transition=Transition.CHANGED_AFTER_SYNC,
+        )
+
+    def _standing(self, refund: NetSuiteRefund, state: RefundState) -> RefundProblem:
+        """A BigCommerce refund stands for this NetSuite refund without settling it (declined, partly
+        declined, changed since): nothing is created; the problem stands and is dead-lettered again."""
+        reason = Reason.__members__.get(state.reason_code or "", Reason.CHANGED_AFTER_SYNC)
+        return RefundProblem(
+            reason,
+            state.reason_detail or reason.meaning,
+            standing=True,
+        )
 
     def _write_back(self, refund: NetSuiteRefund, state: RefundState) -> RefundState:
         assert self.write_back is not None
         try:
-            self.write_back(refund, state)
-            result = f"ok at {self.clock().isoformat(timespec='seconds')}"
+            result = self.write_back(refund, state) or f"ok at {self.clock().isoformat(timespec='seconds')}"
         except Exception as error:  # the refund is synced; a failed note must not undo that
             logger.exception("NetSuite write-back failed", extra={"netsuite_id": refund.id})
             count(Metric.WRITE_BACK_FAILURES)
@@ -328,6 +537,8 @@ class RefundEngine:
             "Refund cannot sync",
             extra={"netsuite_id": refund.id, "reason": problem.reason.name, "detail": problem.detail},
         )
+        if problem.standing:
+            return  # recorded already, counted when it was
         held = problem.reason.outcome is Outcome.HELD
         count(Metric.REFUNDS_HELD if held else Metric.REFUNDS_FAILED)
         count_by(
@@ -336,21 +547,55 @@ class RefundEngine:
             problem.reason.name,
         )
         try:
-            self.ledger.problem(
-                self.ledger.current(refund.id), refund, problem.reason, problem.detail, **problem.facts
+            recorded = self.ledger.problem(
+                self.ledger.current(refund.id),
+                refund,
+                problem.reason,
+                problem.detail,
+                transition=problem.transition,
+                **problem.facts,
             )
         except StateConflict as error:
             raise TransientFailure(f"could not record {problem.reason.name}: {error}") from error
+        self._note_in_netsuite(refund, recorded)
+
+    def _note_in_netsuite(self, refund: NetSuiteRefund, state: RefundState) -> None:
+        """The outcome on the NetSuite refund too (services/netsuite_write_back.py); never changes it."""
+        if self.write_back is None:
+            return
+        try:
+            self._write_back(refund, state)
+        except Exception:  # the outcome is recorded; a note about NetSuite must not undo it
+            logger.exception("NetSuite write-back not recorded", extra={"netsuite_id": refund.id})
 
     def _record_interruption(self, refund: NetSuiteRefund, error: Exception, *, final_attempt: bool) -> None:
         current = self.ledger.current(refund.id)
+        source = current.status if current else None
         try:
-            if final_attempt:
-                # The queue gives up after this delivery and dead-letters the message: say why.
-                self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
-                count(Metric.RETRIES_EXHAUSTED)
+            if not final_attempt:
+                if can_transition(
+                    Transition.INTERRUPT,
+                    source,
+                    SyncStatus.SUBMITTING if source is SyncStatus.SUBMITTING else SyncStatus.PENDING,
+                ):
+                    self.ledger.interrupted(current, refund, str(error))
+                return
+            # The queue gives up after this delivery and dead-letters the message: say why.
+            if current is not None and current.open_attempts:
+                # Whether the create landed could not be settled: a person decides (a redrive looks again).
+                recorded = self.ledger.problem(
+                    current,
+                    refund,
+                    Reason.CREATE_UNCERTAIN,
+                    f"whether the create landed could not be looked up before the retries ran out: {error}",
+                    transition=Transition.RECONCILE,
+                )
+            elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED):
+                recorded = self.ledger.problem(current, refund, Reason.RETRIES_EXHAUSTED, str(error))
             else:
-                self.ledger.interrupted(current, refund, str(error))
+                return  # synced, skipped or resolved meanwhile: nothing to add
+            count(Metric.RETRIES_EXHAUSTED)
+            self._note_in_netsuite(refund, recorded)
         except StateConflict:
             logger.warning(
                 "State changed while recording a transient error", extra={"netsuite_id": refund.id}
@@ -361,3 +606,43 @@ class RefundEngine:
         if state.refunded_amount is not None:
             # CloudWatch metric values are doubles; the money itself stays Decimal everywhere else.
             count_by(Metric.AMOUNT_REFUNDED, "currency", refund.currency, float(state.refunded_amount))
+
+
+class _Sending:
+    """Just before each create request goes out: time enough for it and its answer's record? Then
+    stamp the send, so a later reconcile measures its grace period from the last actual send."""
+
+    def __init__(self, engine: RefundEngine, state: RefundState, seconds_left: Callable[[], float]) -> None:
+        self.engine = engine
+        self.state = state
+        self.seconds_left = seconds_left
+
+    def before_send(self) -> None:
+        self.engine._check_time(self.seconds_left)
+        self.state = self.engine.ledger.send_stamped(self.state)
+
+
+def sent_items(items: tuple[RefundItem, ...]) -> tuple[SentItem, ...]:
+    return tuple(
+        SentItem(
+            item_type=item.item_type.value,
+            item_id=item.item_id,
+            quantity=item.quantity if item.item_type is RefundItemType.PRODUCT else None,
+            amount=None if item.item_type is RefundItemType.PRODUCT else to_cents(item.amount or ZERO),
+        )
+        for item in items
+    )
+
+
+def order_baseline(order: BigCommerceOrder, refunds_read: tuple[CreatedRefund, ...] | None) -> OrderBaseline:
+    """What the order showed before the create: read from the order (and its refunds when they were read
+    anyway), at no extra call."""
+    return OrderBaseline(
+        had_refunds=may_hold_refunds(order) or bool(refunds_read),
+        refund_ids=tuple(refund.id for refund in refunds_read) if refunds_read is not None else None,
+        refunded_lines=tuple(
+            LineRefunded(line_id=line.id, quantity=line.quantity_refunded)
+            for line in order.lines
+            if line.quantity_refunded
+        ),
+    )

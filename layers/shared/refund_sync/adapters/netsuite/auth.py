@@ -103,6 +103,9 @@ class M2MCredentials(BaseModel):
 NetSuiteCredentials = TbaCredentials | M2MCredentials
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+# NetSuite help, "OAuth 2.0 Client Credentials Setup", certificate conditions: "The length of the RSA
+# key must be 3072 bits, or 4096 bits. The length of EC key must 256 bits, 384 bits, or 521 bits."
+RSA_KEY_SIZES = (3072, 4096)
 
 
 def _load_signing_key(
@@ -115,6 +118,13 @@ def _load_signing_key(
     except (ValueError, TypeError):
         raise ValueError("not an unencrypted PEM private key (RSA 3072/4096 or EC P-256/384/521)") from None
     if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size not in RSA_KEY_SIZES:
+            raise ValueError(
+                f"an RSA key of {key.key_size} bits; NetSuite accepts RSA keys of 3072 or 4096 bits only "
+                "(or EC P-256/384/521) and refuses the certificate of any other. Create a new key and "
+                "certificate (openssl req -new -x509 -newkey rsa:3072 ...), map the certificate in NetSuite, "
+                "and store the new key"
+            )
         return key, "PS256"
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name in _EC_ALGORITHMS:
         return key, _EC_ALGORITHMS[key.curve.name]

@@ -178,7 +178,9 @@ class NetSuiteClient:
         answer: type[ResponseT],
         deadline: Deadline | None,
     ) -> ResponseT:
-        body = request.model_dump_json().encode()
+        # Fields left empty are left out: a deployed script that predates an optional field (reasonCode,
+        # whatToDo) would refuse it by name, and an absent field means the same as null to the script.
+        body = request.model_dump_json(exclude_none=True).encode()
         retrying = Retrying(
             sleep=self._sleep,
             retry=retry_if_exception(_worth_retrying),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, StringConstraints, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
 from refund_sync.domain.netsuite import InternalId, NetSuiteRefund, RecordType, WireModel
@@ -94,8 +94,16 @@ class FindResponse(WireModel):
     not_found: list[NotFound] = Field(default_factory=list)
 
 
+ReasonCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=40)]
+
+
 class WriteBackRequest(WireModel):
-    """PUT: record the BigCommerce outcome on the refund's custom body fields."""
+    """PUT: record the refund-sync outcome on the refund's custom body fields.
+
+    SYNCED carries the BigCommerce refund id; FAILED and HELD carry the reason code and what a
+    person should do. `reason_code` and `what_to_do` are optional and left out of the request when
+    empty, so a deployed script that predates them still accepts a SYNCED write-back.
+    """
 
     action: Literal["writeBack"] = "writeBack"
     version: Literal["1"] = CONTRACT_VERSION
@@ -103,7 +111,13 @@ class WriteBackRequest(WireModel):
     record_type: RecordType
     bigcommerce_refund_id: str | None = None
     status: str = Field(max_length=40)
+    reason_code: ReasonCode | None = Field(
+        default=None, description="Why a FAILED or HELD refund did not sync (refund_sync.domain.reasons)"
+    )
     message: str | None = Field(default=None, max_length=300)
+    what_to_do: str | None = Field(
+        default=None, max_length=1000, description="What a person should do about a FAILED or HELD refund"
+    )
     synced_at: AwareDatetime
 
 
@@ -120,6 +134,7 @@ ErrorCode = Literal[
     "SEARCH_NOT_FOUND",
     "SEARCH_NOT_REFUNDS",
     "RECORD_NOT_FOUND",
+    "PERIOD_CLOSED",
     "USAGE_LIMIT",
     "CONFIGURATION_ERROR",
     "UNEXPECTED_ERROR",

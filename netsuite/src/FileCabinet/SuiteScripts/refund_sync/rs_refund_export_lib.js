@@ -2,10 +2,12 @@
  * Pure rules of the refund export RESTlet, contract version 1 (see netsuite/CONTRACT.md).
  *
  * Everything here works on plain values: request validation, configuration, search filter and
- * column definitions, decimal arithmetic, row -> refund assembly (sign normalisation, the header
- * discount line, the total invariant), BigCommerce order-id resolution, the paid-out rule, the
- * find diagnostics and the response envelopes. The entry point (rs_refund_export_rl.js) only runs
- * searches and feeds rows in, so Jest can exercise every rule without NetSuite.
+ * column definitions, decimal arithmetic, row -> refund assembly (sign normalisation, amounts in
+ * the transaction's currency, legacy tax and SuiteTax, the total invariant), the created-from
+ * chain, BigCommerce order-id resolution, the paid-out rule, the find diagnostics, the response
+ * envelopes and the saved searches the setup Suitelet creates. The entry points
+ * (rs_refund_export_rl.js, rs_setup_sl.js) only run searches and feed rows in, so Jest can
+ * exercise every rule without NetSuite.
  *
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
@@ -20,16 +22,23 @@ define([], () => {
     const MAX_QUERY_VALUES = 100;
     const MAX_STATUS_LENGTH = 40;
     const MAX_MESSAGE_LENGTH = 300;
+    const MAX_REASON_CODE_LENGTH = 40;
+    const MAX_ACTION_LENGTH = 1000;
     const MAX_INTERNAL_ID_LENGTH = 20;
 
     const DEFAULT_SAVED_SEARCH_ID = 'customsearch_rs_refunds';
+    const NOT_SYNCED_SAVED_SEARCH_ID = 'customsearch_rs_refunds_not_synced';
     const EXCLUDE_FIELD = 'custbody_rs_exclude';
     const WRITE_BACK_FIELDS = Object.freeze({
         bigcommerceRefundId: 'custbody_rs_bc_refund_id',
         status: 'custbody_rs_sync_status',
+        reasonCode: 'custbody_rs_reason_code',
         message: 'custbody_rs_sync_message',
+        whatToDo: 'custbody_rs_what_to_do',
         syncedAt: 'custbody_rs_synced_at',
     });
+    // The statuses a person must look at; the "refunds not synced" saved search lists them.
+    const NOT_SYNCED_STATUSES = Object.freeze(['FAILED', 'HELD']);
 
     const PARAMETERS = Object.freeze({
         savedSearch: 'custscript_rs_saved_search',
@@ -52,11 +61,40 @@ define([], () => {
         defaultPageSize: 'Default page size',
     });
 
+    // Feature ids for runtime.isFeatureInEffect: OneWorld (subsidiaries) and SuiteTax.
+    const FEATURES = Object.freeze({ oneWorld: 'SUBSIDIARIES', suiteTax: 'tax_overhauling' });
+
     // Transaction type codes as N/search reports and filters them.
-    const REFUND_TYPE_CODES = Object.freeze(['CashRfnd', 'CustCred']);
-    const BILLED_TYPE_CODES = Object.freeze(['CustInvc', 'CashSale', 'RtnAuth']);
-    const SALES_ORDER_TYPE_CODE = 'SalesOrd';
-    const CUSTOMER_REFUND_TYPE_CODE = 'CustRfnd';
+    const TYPE = Object.freeze({
+        CASH_REFUND: 'CashRfnd',
+        CREDIT_MEMO: 'CustCred',
+        INVOICE: 'CustInvc',
+        CASH_SALE: 'CashSale',
+        RETURN_AUTHORIZATION: 'RtnAuth',
+        SALES_ORDER: 'SalesOrd',
+        CUSTOMER_REFUND: 'CustRfnd',
+    });
+    const REFUND_TYPE_CODES = Object.freeze([TYPE.CASH_REFUND, TYPE.CREDIT_MEMO]);
+    const BILLED_TYPE_CODES = Object.freeze([TYPE.INVOICE, TYPE.CASH_SALE, TYPE.RETURN_AUTHORIZATION]);
+    const SALES_ORDER_TYPE_CODE = TYPE.SALES_ORDER;
+    /*
+     * The created-from links followed, by record type: what each kind of record can be created from.
+     * NetSuite help: a return authorization is created from a sales order, an invoice or a cash sale
+     * ("Create a return authorization"; "Use Case for Issuing a Return Authorization from a Cash
+     * Sale"); a cash refund from a cash sale or a return authorization, a credit memo from an invoice
+     * or a return authorization (REST transforms cashSale -> cashRefund, returnAuthorization ->
+     * cashRefund | creditMemo, invoice -> creditMemo). A link of any other kind ends the chain.
+     */
+    const PARENT_TYPES = Object.freeze({
+        [TYPE.CREDIT_MEMO]: Object.freeze([TYPE.INVOICE, TYPE.RETURN_AUTHORIZATION, TYPE.SALES_ORDER]),
+        [TYPE.CASH_REFUND]: Object.freeze([TYPE.CASH_SALE, TYPE.RETURN_AUTHORIZATION, TYPE.SALES_ORDER]),
+        [TYPE.RETURN_AUTHORIZATION]: Object.freeze([TYPE.INVOICE, TYPE.CASH_SALE, TYPE.SALES_ORDER]),
+        [TYPE.INVOICE]: Object.freeze([TYPE.SALES_ORDER]),
+        [TYPE.CASH_SALE]: Object.freeze([TYPE.SALES_ORDER]),
+    });
+    // credit memo <- return authorization <- invoice <- sales order: at most three links above a refund.
+    const MAX_CHAIN_LINKS = 3;
+    const CHILD_TYPE_CODES = Object.freeze(BILLED_TYPE_CODES.concat(REFUND_TYPE_CODES));
     const RECORD_TYPE_BY_TYPE_CODE = Object.freeze({
         CashRfnd: 'cashrefund',
         CustCred: 'creditmemo',
@@ -66,26 +104,40 @@ define([], () => {
         SalesOrd: 'salesorder',
         CustRfnd: 'customerrefund',
     });
-    const TYPE_CODE_BY_RECORD_TYPE = Object.freeze({ cashrefund: 'CashRfnd', creditmemo: 'CustCred' });
+    const TYPE_CODE_BY_RECORD_TYPE = Object.freeze({ cashrefund: TYPE.CASH_REFUND, creditmemo: TYPE.CREDIT_MEMO });
     const RECORD_TYPE_LABELS = Object.freeze({ cashrefund: 'Cash Refund', creditmemo: 'Credit Memo' });
     // A saved search can only select refunds if it is a Transaction search or one of the two refund types.
     const REFUND_SEARCH_TYPES = Object.freeze(['transaction', 'cashrefund', 'creditmemo']);
 
     // Item rows that carry no money of their own (a group's end line repeats its members' total).
     const NON_MONETARY_ITEM_TYPES = Object.freeze(['Description', 'Subtotal', 'Group', 'EndGroup']);
+    const DISCOUNT_ITEM_TYPE = 'Discount';
     const CHECK_PAYMENT_METHOD = /\b(check|cheque)\b/i;
 
-    // SuiteScript governance units (NetSuite Help: N/search and N/record method governance).
-    const COST = Object.freeze({ LOAD: 5, RUN_PAGED: 5, FETCH: 5, LOOKUP_FIELDS: 1, SUBMIT_FIELDS: 10 });
+    /*
+     * SuiteTax tax details that are not about an item line (NetSuite help, "taxdetails": the tax
+     * details of shipping carry the reference SHIPPING, those of a separate handling charge
+     * HANDLING; their line type names the kind of line). Shipping and handling are reported
+     * together, as the shipping amount is.
+     */
+    const SHIPPING_TAX_REFERENCES = Object.freeze(['SHIPPING', 'HANDLING']);
+    const SHIPPING_TAX_LINE_TYPES = /^(shipping|handling)$/i;
+
+    // SuiteScript governance units (NetSuite Help: N/search and N/record method governance;
+    // record.load and record.submitFields cost 10 units on transaction records).
+    const COST = Object.freeze({ LOAD: 5, RUN_PAGED: 5, FETCH: 5, LOOKUP_FIELDS: 1, SUBMIT_FIELDS: 10, LOAD_RECORD: 10, SAVE_SEARCH: 5 });
     // Units kept back for building the response and logging once the last search has run.
     const USAGE_RESERVE = 20;
     // Refunds gathered per batch of searches: large enough for few searches, small enough that a
     // page cut short by governance still returns whole batches and the next call makes progress.
+    // With SuiteTax every refund's record is loaded for its tax details, so batches are smaller.
     const GATHER_BATCH_SIZE = 250;
+    const SUITETAX_BATCH_SIZE = 50;
     const SEARCH_PAGE_SIZE = 1000;
 
     const FIELD_ID = /^[a-z][a-z0-9_]{0,99}$/;
     const INTERNAL_ID = /^[0-9]+$/;
+    const REASON_CODE = /^[A-Z][A-Z0-9_]*$/;
     // RFC 3339 date-time with an offset, the shape of JSON Schema's "date-time" format.
     const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -184,7 +236,6 @@ define([], () => {
     const negateDecimal = (value) => ({ units: value.units === 0 ? 0 : -value.units, scale: value.scale });
     const absoluteDecimal = (value) => ({ units: Math.abs(value.units), scale: value.scale });
     const signOf = (value) => Math.sign(value.units);
-    const decimalsEqual = (left, right) => addDecimals(left, negateDecimal(right)).units === 0;
     const withSign = (value, sign) => (sign < 0 ? negateDecimal(absoluteDecimal(value)) : absoluteDecimal(value));
 
     /** The wire form: a plain decimal string ("-12.50"), at least `minScale` decimals. */
@@ -387,10 +438,25 @@ define([], () => {
         return { searchId: requireSearchId(searchId), ids, tranIds: uniqueInOrder(tranIds), orderIds: uniqueInOrder(orderIds) };
     }
 
-    /** A WriteBackRequest, normalised; syncedAt becomes a Date. */
+    function checkOptionalText(body, field, maxLength, problems) {
+        const value = body[field] === undefined ? null : body[field];
+        if (value !== null && typeof value !== 'string') problems.add(field, 'must be a string or null');
+        else if (value !== null && characterCount(value) > maxLength) problems.add(field, `must be at most ${maxLength} characters`);
+        return typeof value === 'string' ? value : null;
+    }
+
+    /**
+     * A WriteBackRequest, normalised; syncedAt becomes a Date. reasonCode and action (what a
+     * person should do) come with FAILED and HELD outcomes; both are optional so a client that
+     * predates them still writes SYNCED.
+     */
     function validateWriteBackRequest(body) {
         const problems = createProblems();
-        checkKnownFields(body, ['action', 'version', 'id', 'recordType', 'bigcommerceRefundId', 'status', 'message', 'syncedAt'], problems);
+        checkKnownFields(
+            body,
+            ['action', 'version', 'id', 'recordType', 'bigcommerceRefundId', 'status', 'reasonCode', 'message', 'whatToDo', 'syncedAt'],
+            problems
+        );
         if (body.id === undefined) problems.add('id', 'is required');
         else checkInternalId(body.id, 'id', problems);
         if (!Object.prototype.hasOwnProperty.call(TYPE_CODE_BY_RECORD_TYPE, body.recordType)) {
@@ -400,15 +466,14 @@ define([], () => {
         if (refundId !== null && typeof refundId !== 'string') problems.add('bigcommerceRefundId', 'must be a string or null');
         if (typeof body.status !== 'string') problems.add('status', 'is required: a string');
         else if (characterCount(body.status) > MAX_STATUS_LENGTH) problems.add('status', `must be at most ${MAX_STATUS_LENGTH} characters`);
-        const message = body.message === undefined ? null : body.message;
-        if (message !== null && typeof message !== 'string') problems.add('message', 'must be a string or null');
-        else if (message !== null && characterCount(message) > MAX_MESSAGE_LENGTH) {
-            problems.add('message', `must be at most ${MAX_MESSAGE_LENGTH} characters`);
-        }
+        const reasonCode = checkOptionalText(body, 'reasonCode', MAX_REASON_CODE_LENGTH, problems);
+        if (reasonCode !== null && !REASON_CODE.test(reasonCode)) problems.add('reasonCode', 'must be a reason code such as ORDER_NOT_FOUND');
+        const message = checkOptionalText(body, 'message', MAX_MESSAGE_LENGTH, problems);
+        const whatToDo = checkOptionalText(body, 'whatToDo', MAX_ACTION_LENGTH, problems);
         const syncedAt = parseDateTime(body.syncedAt);
         if (!syncedAt) problems.add('syncedAt', 'is required: an RFC 3339 date-time with a UTC offset');
         problems.raiseIfAny('writeBack');
-        return { id: body.id, recordType: body.recordType, bigcommerceRefundId: refundId, status: body.status, message, syncedAt };
+        return { id: body.id, recordType: body.recordType, bigcommerceRefundId: refundId, status: body.status, reasonCode, message, whatToDo, syncedAt };
     }
 
     // ---------------------------------------------------------------- configuration
@@ -439,6 +504,8 @@ define([], () => {
             variantIdField: fieldParameter('variantIdField', null),
             loopGuardField: fieldParameter('loopGuardField', null),
             defaultPageSize: FALLBACK_PAGE_SIZE,
+            oneWorld: false,
+            suiteTax: false,
         };
         const pageSizeValue = cleanText(readParameter(PARAMETERS.defaultPageSize));
         if (pageSizeValue !== null) {
@@ -460,6 +527,15 @@ define([], () => {
         return config;
     }
 
+    /** The account features the export depends on; `isFeatureInEffect(id)` answers runtime's question. */
+    function readFeatures(isFeatureInEffect) {
+        const on = (id) => {
+            const answer = isFeatureInEffect(id);
+            return answer === true || answer === 'T';
+        };
+        return { oneWorld: on(FEATURES.oneWorld), suiteTax: on(FEATURES.suiteTax) };
+    }
+
     /** The configured field ids, for error details that point an admin at the right parameter. */
     function describeConfig(config) {
         if (!config) return null;
@@ -468,6 +544,19 @@ define([], () => {
             described[PARAMETERS[key]] = config[key];
         });
         return described;
+    }
+
+    /*
+     * Search settings for the searches that read amounts. In OneWorld the columns without
+     * "(Foreign Currency)" are consolidated into the parent's base currency unless the search's
+     * Consolidated Exchange Rate is None (NetSuite help, "search.Setting" and
+     * "search.createSetting(options)": consolidationtype, transaction searches, OneWorld only).
+     * Every figure the refund reports comes from the transaction-currency column fxamount; the
+     * base-currency tax columns are only used as proportions, but unconsolidated they are at
+     * least the subsidiary's own figures. The setting is OneWorld only, so it is not sent elsewhere.
+     */
+    function amountSearchSettings(config) {
+        return config && config.oneWorld ? [{ name: 'consolidationtype', value: 'NONE' }] : [];
     }
 
     // ---------------------------------------------------------------- filters
@@ -522,6 +611,10 @@ define([], () => {
         return orAll(tranIds.map((tranId) => ['tranid', 'is', tranId]));
     }
 
+    /** Records created from `parentIds` that can be a step from an order to its refunds. */
+    const childFilters = (parentIds) =>
+        andAll([['createdfrom', 'anyof', parentIds.slice()], ['mainline', 'is', 'T'], ['type', 'anyof', CHILD_TYPE_CODES.slice()]]);
+
     // ---------------------------------------------------------------- columns
 
     /*
@@ -542,12 +635,10 @@ define([], () => {
             { key: 'memo', name: 'memomain' },
             { key: 'customerName', name: 'entity', text: true },
             { key: 'currency', name: 'symbol', join: 'currency' },
-            // fxamount is in the transaction's currency; the header total of a refund is negative.
+            // "Amount (Foreign Currency)": the transaction's own currency; a refund's total is negative.
             { key: 'total', name: 'fxamount' },
-            { key: 'taxTotal', name: 'taxtotal' },
-            // NetSuite's "Amount (Shipping)" holds shipping and handling together.
-            { key: 'shipping', name: 'shippingamount' },
-            { key: 'discount', name: 'discountamount' },
+            // A base-currency figure, read only as the weight of the tax no item line carries.
+            { key: 'taxTotalWeight', name: 'taxtotal' },
             { key: 'createdFromId', name: 'createdfrom' },
             { key: 'createdFromTypeCode', name: 'type', join: 'createdfrom' },
             { key: 'createdFromTranId', name: 'tranid', join: 'createdfrom' },
@@ -569,6 +660,7 @@ define([], () => {
         const specs = [
             { key: 'refundId', name: 'internalid', sort: 'ASC' },
             { key: 'line', name: 'line', sort: 'ASC' },
+            { key: 'lineKey', name: 'lineuniquekey' },
             { key: 'itemId', name: 'item' },
             { key: 'itemName', name: 'item', text: true },
             { key: 'itemType', name: 'type', join: 'item' },
@@ -577,7 +669,8 @@ define([], () => {
             { key: 'quantity', name: 'quantity' },
             { key: 'rate', name: 'rate' },
             { key: 'amount', name: 'fxamount' },
-            { key: 'taxAmount', name: 'taxamount' },
+            // Legacy tax: the line's tax in base currency, read only as its share of the tax rows.
+            { key: 'taxWeight', name: 'taxamount' },
         ];
         if (config.lineIdField) specs.push({ key: 'bigcommerceLineId', name: config.lineIdField });
         if (config.productIdField) specs.push({ key: 'bigcommerceProductId', name: config.productIdField });
@@ -585,7 +678,16 @@ define([], () => {
         return specs;
     }
 
-    /** One hop up the created-from chain: each created-from record's own created-from (the sales order). */
+    /** Tax rows and shipping rows: only their transaction-currency amount is read. */
+    function amountRowColumnSpecs() {
+        return [
+            { key: 'refundId', name: 'internalid', sort: 'ASC' },
+            { key: 'line', name: 'line', sort: 'ASC' },
+            { key: 'amount', name: 'fxamount' },
+        ];
+    }
+
+    /** One link up the created-from chain: each record's own created-from, its type and its order id. */
     function hopColumnSpecs(config) {
         const specs = [
             { key: 'id', name: 'internalid' },
@@ -606,11 +708,14 @@ define([], () => {
     }
 
     const headerFilters = (ids) => andAll([idFilter(ids), ['mainline', 'is', 'T']]);
-    // Item rows only: the header row, tax rows, shipping rows and COGS rows are left out.
+    // Item rows only (a header discount is one of them, on its own row): the header row, tax rows,
+    // shipping rows and COGS rows are left out.
     const lineFilters = (ids) =>
         andAll([idFilter(ids), ['mainline', 'is', 'F'], ['taxline', 'is', 'F'], ['shipping', 'is', 'F'], ['cogs', 'is', 'F']]);
+    const taxRowFilters = (ids) => andAll([idFilter(ids), ['mainline', 'is', 'F'], ['taxline', 'is', 'T']]);
+    const shippingRowFilters = (ids) => andAll([idFilter(ids), ['mainline', 'is', 'F'], ['shipping', 'is', 'T']]);
     const customerRefundFilters = (creditMemoIds) =>
-        andAll([['type', 'anyof', [CUSTOMER_REFUND_TYPE_CODE]], ['appliedtotransaction', 'anyof', creditMemoIds.slice()], ['voided', 'is', 'F']]);
+        andAll([['type', 'anyof', [TYPE.CUSTOMER_REFUND]], ['appliedtotransaction', 'anyof', creditMemoIds.slice()], ['voided', 'is', 'F']]);
 
     // ---------------------------------------------------------------- transaction references
 
@@ -627,16 +732,64 @@ define([], () => {
     }
 
     const isRefundTypeCode = (typeCode) => REFUND_TYPE_CODES.includes(cleanText(typeCode));
+    const canBeCreatedFrom = (childTypeCode, parentTypeCode) =>
+        (PARENT_TYPES[cleanText(childTypeCode)] || []).includes(cleanText(parentTypeCode));
 
     function refLabel(ref) {
         return ref.tranId || `${ref.type} ${ref.id}`;
     }
 
+    // ---------------------------------------------------------------- the created-from chain
+
+    /**
+     * The records a refund was created from, nearest first, following only the links its record
+     * types allow (PARENT_TYPES) and at most MAX_CHAIN_LINKS of them; it ends at a sales order.
+     * `header` carries the first link (its createdfrom join columns); `linkById` maps a record's
+     * id to the hop row of its own created-from. Each element: {id, typeCode, tranId, orderValue}.
+     */
+    function followChain(header, linkById) {
+        const chain = [];
+        let child = cleanText(header.typeCode);
+        let parent = {
+            id: cleanText(header.createdFromId),
+            typeCode: cleanText(header.createdFromTypeCode),
+            tranId: cleanText(header.createdFromTranId),
+            orderValue: header.createdFromOrderValue,
+        };
+        while (parent.id && chain.length < MAX_CHAIN_LINKS && canBeCreatedFrom(child, parent.typeCode)) {
+            chain.push(parent);
+            if (parent.typeCode === TYPE.SALES_ORDER) break;
+            const link = linkById.get(parent.id);
+            if (!link) break;
+            child = parent.typeCode;
+            parent = {
+                id: cleanText(link.parentId),
+                typeCode: cleanText(link.parentTypeCode),
+                tranId: cleanText(link.parentTranId),
+                orderValue: link.parentOrderValue,
+            };
+        }
+        return chain;
+    }
+
+    /**
+     * The record whose own created-from must be looked up next to go on climbing `header`'s chain,
+     * or null when the chain is complete (it reached a sales order, a record that cannot be created
+     * from anything, a link of a kind not followed, or MAX_CHAIN_LINKS).
+     */
+    function nextLinkToLookUp(header, linkById) {
+        const chain = followChain(header, linkById);
+        if (!chain.length || chain.length >= MAX_CHAIN_LINKS) return null;
+        const last = chain[chain.length - 1];
+        if (last.typeCode === TYPE.SALES_ORDER || !PARENT_TYPES[last.typeCode] || linkById.has(last.id)) return null;
+        return last.id;
+    }
+
     // ---------------------------------------------------------------- order id
 
     /**
-     * The BigCommerce order id: the configured field on the refund, else on its created-from
-     * record (invoice, cash sale, return authorization), else on that record's sales order.
+     * The BigCommerce order id: the configured field on the refund, else on each record up its
+     * created-from chain, nearest first (return authorization, invoice or cash sale, sales order).
      * `hops` lists {ref, value} in that order; the answer names where it was found.
      */
     function resolveOrderId(field, hops) {
@@ -683,16 +836,132 @@ define([], () => {
         return notPaid;
     }
 
+    // ---------------------------------------------------------------- tax
+
+    /**
+     * `total` shared out in proportion to `weights` (any common unit: only their ratios count),
+     * exactly: the shares add up to `total` at its own scale, each one within one minor unit of
+     * its exact proportion (largest remainders get the units left over, earlier lines first on a
+     * tie). Null when the weights add up to zero and there is nothing to go by.
+     */
+    function allocate(total, weights) {
+        if (!weights.length) return null;
+        const scale = Math.max(0, ...weights.map((weight) => weight.scale));
+        let parts = weights.map((weight) => rescale(weight, scale).units);
+        let whole = total.units;
+        let sum = parts.reduce((left, right) => checkedUnits(left + right), 0);
+        if (sum === 0) return null;
+        const flip = sum < 0;
+        if (flip) {
+            parts = parts.map((part) => -part);
+            whole = -whole;
+            sum = -sum;
+        }
+        const shares = parts.map((part, index) => {
+            const numerator = checkedUnits(whole * part);
+            let quotient = Math.floor(numerator / sum);
+            let remainder = numerator - quotient * sum;
+            if (remainder < 0) {
+                quotient -= 1;
+                remainder += sum;
+            } else if (remainder >= sum) {
+                quotient += 1;
+                remainder -= sum;
+            }
+            return { index, quotient, remainder };
+        });
+        let left = whole - shares.reduce((acc, share) => acc + share.quotient, 0);
+        shares
+            .slice()
+            .sort((a, b) => b.remainder - a.remainder || a.index - b.index)
+            .forEach((share) => {
+                if (left > 0) {
+                    share.quotient += 1;
+                    left -= 1;
+                }
+            });
+        return shares.map((share) => ({ units: checkedUnits(flip ? -share.quotient : share.quotient) || 0, scale: total.scale }));
+    }
+
+    /**
+     * A SuiteTax refund's tax details, summed per item line: `itemLines` are the record's item
+     * lines ({lineKey, reference}: lineuniquekey and taxdetailsreference), `details` its
+     * taxdetails sublist ({reference, lineType, amount}). The tax of shipping and handling is
+     * kept apart; a detail that belongs to no line and is not shipping or handling is unmatched
+     * (the refund then does not add up, rather than its tax landing on a guessed line).
+     * Record values carry the sign they have on the form: positive for what is given back.
+     * NetSuite help: "Tax Details on Transactions in SuiteTax"; Records Browser, taxdetails.
+     */
+    function summariseTaxDetails(itemLines, details) {
+        const lineKeyByReference = new Map();
+        (itemLines || []).forEach((line) => {
+            const reference = cleanText(line.reference);
+            if (reference) lineKeyByReference.set(reference, String(cleanText(line.lineKey)));
+        });
+        const lines = new Map();
+        let shipping = ZERO;
+        let unmatched = ZERO;
+        (details || []).forEach((detail) => {
+            const amount = orZero(detail.amount);
+            const reference = cleanText(detail.reference);
+            const lineKey = reference ? lineKeyByReference.get(reference) : undefined;
+            if (lineKey !== undefined) lines.set(lineKey, addDecimals(lines.get(lineKey) || ZERO, amount));
+            else if (SHIPPING_TAX_REFERENCES.includes((reference || '').toUpperCase()) || SHIPPING_TAX_LINE_TYPES.test(cleanText(detail.lineType) || '')) {
+                shipping = addDecimals(shipping, amount);
+            } else unmatched = addDecimals(unmatched, amount);
+        });
+        return { lines, shipping, unmatched };
+    }
+
+    /*
+     * Legacy tax: the tax rows (taxline) hold the refund's tax in its own currency; the item rows'
+     * "taxamount" column may be in base currency (NetSuite help lists no "(Foreign Currency)"
+     * variant of it), so it only says which share of the tax rows each line carries. When the
+     * transaction is in base currency the shares are exactly the lines' own tax amounts. Tax no
+     * item line carries is the shipping tax when there is shipping.
+     */
+    function legacyTax(lineRows, taxRows, header, sign, hasShipping) {
+        const taxTotal = sumDecimals((taxRows || []).map((row) => inRefundSign(row.amount, sign)));
+        const lineWeights = lineRows.map((row) => inRefundSign(row.taxWeight, sign));
+        const headerWeight = withSign(orZero(header.taxTotalWeight), signOf(taxTotal) < 0 ? -1 : 1);
+        const unassignedWeight = addDecimals(headerWeight, negateDecimal(sumDecimals(lineWeights)));
+        const shippingWeight = signOf(unassignedWeight) === (signOf(taxTotal) < 0 ? -1 : 1) ? unassignedWeight : ZERO;
+        const weights = hasShipping ? lineWeights.concat([shippingWeight]) : lineWeights;
+        const shares = signOf(taxTotal) === 0 ? weights.map(() => ZERO) : allocate(taxTotal, weights);
+        if (shares === null) {
+            // Nothing to go by: all of it is the shipping tax, or nobody's (the refund will not add up).
+            return { taxTotal, lineTaxes: lineRows.map(() => ZERO), shippingTax: hasShipping ? taxTotal : ZERO };
+        }
+        return {
+            taxTotal,
+            lineTaxes: shares.slice(0, lineRows.length),
+            shippingTax: hasShipping ? shares[lineRows.length] : ZERO,
+        };
+    }
+
+    function suiteTax(lineRows, details) {
+        const summary = details || { lines: new Map(), shipping: ZERO, unmatched: ZERO };
+        const lineTaxes = lineRows.map((row) => summary.lines.get(String(cleanText(row.lineKey))) || ZERO);
+        const shippingTax = summary.shipping;
+        const taxTotal = sumDecimals(lineTaxes.concat([shippingTax, summary.unmatched]));
+        return { taxTotal, lineTaxes, shippingTax };
+    }
+
     // ---------------------------------------------------------------- assembly
+
+    /** A search amount in the contract's sign: NetSuite's searches report a refund's money negative. */
+    function inRefundSign(raw, sign) {
+        const value = orZero(raw);
+        return sign < 0 ? negateDecimal(value) : value;
+    }
 
     /**
      * One item row, signs normalised: `sign` turns NetSuite's refund sign (negative amounts) into
-     * the contract's (refunded money positive, discounts negative). Tax and rate follow the sign of
-     * their line's amount.
+     * the contract's (refunded money positive, discounts negative). The rate follows the sign of
+     * its line's amount; the line's tax comes from the tax rules above.
      */
-    function assembleLine(row, sign) {
-        const rawAmount = orZero(row.amount);
-        const amount = sign < 0 ? negateDecimal(rawAmount) : rawAmount;
+    function assembleLine(row, sign, tax) {
+        const amount = inRefundSign(row.amount, sign);
         const lineSign = signOf(amount) < 0 ? -1 : 1;
         const rawRate = cleanText(row.rate);
         const rate = rawRate && !rawRate.includes('%') ? parseDecimal(rawRate) : null;
@@ -707,7 +976,7 @@ define([], () => {
             quantity: quantity ? formatDecimal(absoluteDecimal(quantity), 0) : null,
             rate: rate ? money(withSign(rate, lineSign)) : null,
             amount: money(amount),
-            taxAmount: money(withSign(orZero(row.taxAmount), lineSign)),
+            taxAmount: money(tax || ZERO),
             bigcommerceLineId: cleanText(row.bigcommerceLineId),
             bigcommerceProductId: cleanText(row.bigcommerceProductId),
             bigcommerceVariantId: cleanText(row.bigcommerceVariantId),
@@ -717,17 +986,13 @@ define([], () => {
     const isMonetaryRow = (row) => !NON_MONETARY_ITEM_TYPES.includes(cleanText(row.itemType));
 
     /**
-     * A whole refund from its header row, its item rows, the created-from chain and the customer
-     * refunds paying it out. Returns the contract's NetSuiteRefund plus whether the total
+     * A whole refund from its header row, its item rows (a header discount among them, on its own
+     * row, as NetSuite lists it), its tax rows (legacy tax) or tax details (SuiteTax), its shipping
+     * rows, the created-from chain and the customer refunds paying it out. Every figure is in the
+     * transaction's currency. Returns the contract's NetSuiteRefund plus whether the total
      * invariant holds:
      *   total = sum(line.amount + line.taxAmount) + shipping + shippingTax + handling + handlingTax
-     *
-     * Header amounts are taken as magnitudes (total, tax, shipping positive; discount negative).
-     * The header discount becomes a synthetic line 0, item "0" named "Discount", unless NetSuite
-     * already lists it among the item rows (then the amounts add up without it). Tax NetSuite
-     * did not put on an item line is the shipping tax when there is shipping, else the synthetic
-     * discount line's tax; otherwise it stays unassigned and the refund is reported inconsistent
-     * (never balanced by an invented figure).
+     * A refund whose figures do not add up is delivered as read (never balanced by an invented line).
      */
     function assembleRefund(parts, config) {
         const header = parts.header;
@@ -736,66 +1001,28 @@ define([], () => {
         // NetSuite reports a refund's amounts negative; a positive total means the opposite convention.
         const sign = signOf(rawTotal) > 0 ? 1 : -1;
         const total = absoluteDecimal(rawTotal);
-        const taxTotal = absoluteDecimal(orZero(header.taxTotal));
-        const shipping = absoluteDecimal(orZero(header.shipping));
-        const headerDiscount = negateDecimal(absoluteDecimal(orZero(header.discount)));
+        const lineRows = (parts.lines || []).filter(isMonetaryRow);
+        const shipping = sumDecimals((parts.shippingRows || []).map((row) => inRefundSign(row.amount, sign)));
+        const tax = config.suiteTax
+            ? suiteTax(lineRows, parts.taxDetails)
+            : legacyTax(lineRows, parts.taxRows, header, sign, signOf(shipping) !== 0);
 
-        const lines = (parts.lines || []).filter(isMonetaryRow).map((row) => assembleLine(row, sign));
-        const amounts = lines.map((line) => parseDecimal(line.amount));
-        const subtotal = sumDecimals(amounts);
-        const lineTax = sumDecimals(lines.map((line) => parseDecimal(line.taxAmount)));
-
-        let discountLine = null;
-        if (signOf(headerDiscount) !== 0) {
-            const withoutHeaderDiscount = sumDecimals([subtotal, shipping, taxTotal]);
-            if (!decimalsEqual(withoutHeaderDiscount, total)) {
-                discountLine = {
-                    line: 0,
-                    itemId: '0',
-                    itemName: 'Discount',
-                    itemType: 'Discount',
-                    sku: null,
-                    description: 'Header discount of the NetSuite refund',
-                    quantity: null,
-                    rate: null,
-                    amount: money(headerDiscount),
-                    taxAmount: money(ZERO),
-                    bigcommerceLineId: null,
-                    bigcommerceProductId: null,
-                    bigcommerceVariantId: null,
-                };
-            }
-        }
-
-        const unassignedTax = addDecimals(taxTotal, negateDecimal(lineTax));
-        let shippingTax = ZERO;
-        if (signOf(unassignedTax) !== 0) {
-            if (signOf(shipping) !== 0) shippingTax = unassignedTax;
-            else if (discountLine) discountLine.taxAmount = money(unassignedTax);
-        }
-        const allLines = discountLine ? [discountLine].concat(lines) : lines;
-
+        const lines = lineRows.map((row, index) => assembleLine(row, sign, tax.lineTaxes[index]));
+        const isDiscount = (line) => line.itemType === DISCOUNT_ITEM_TYPE;
+        const subtotal = sumDecimals(lines.filter((line) => !isDiscount(line)).map((line) => parseDecimal(line.amount)));
+        const discountTotal = sumDecimals(lines.filter(isDiscount).map((line) => parseDecimal(line.amount)));
         const computedTotal = sumDecimals(
-            allLines.map((line) => addDecimals(parseDecimal(line.amount), parseDecimal(line.taxAmount))).concat([shipping, shippingTax])
+            lines.map((line) => addDecimals(parseDecimal(line.amount), parseDecimal(line.taxAmount))).concat([shipping, tax.shippingTax])
         );
         const difference = addDecimals(total, negateDecimal(computedTotal));
 
         const createdFrom = transactionRef(header.createdFromId, header.createdFromTypeCode, header.createdFromTranId);
-        let salesOrder = null;
-        let salesOrderValue = null;
-        if (createdFrom && createdFrom.type === 'salesorder') {
-            salesOrder = createdFrom;
-            salesOrderValue = header.createdFromOrderValue;
-        } else if (parts.hop) {
-            salesOrder = transactionRef(parts.hop.parentId, parts.hop.parentTypeCode, parts.hop.parentTranId);
-            salesOrderValue = parts.hop.parentOrderValue;
-        }
+        const chain = parts.chain || [];
+        const chainRefs = chain.map((link) => ({ ref: transactionRef(link.id, link.typeCode, link.tranId), value: link.orderValue }));
+        const last = chain[chain.length - 1];
+        const salesOrder = last && last.typeCode === TYPE.SALES_ORDER ? chainRefs[chainRefs.length - 1].ref : null;
         const refundRef = { id: String(header.id), type: recordType, tranId: cleanText(header.tranId) };
-        const order = resolveOrderId(config.orderIdField, [
-            { ref: refundRef, value: header.orderValue },
-            { ref: createdFrom, value: header.createdFromOrderValue },
-            { ref: salesOrder, value: salesOrderValue },
-        ]);
+        const order = resolveOrderId(config.orderIdField, [{ ref: refundRef, value: header.orderValue }].concat(chainRefs));
 
         const currency = (cleanText(header.currency) || '').toUpperCase();
         if (!/^[A-Z]{3}$/.test(currency)) {
@@ -815,10 +1042,10 @@ define([], () => {
             lastModified: header.lastModified,
             currency,
             subtotal: money(subtotal),
-            taxTotal: money(taxTotal),
-            discountTotal: money(headerDiscount),
+            taxTotal: money(tax.taxTotal),
+            discountTotal: money(discountTotal),
             shippingAmount: money(shipping),
-            shippingTax: money(shippingTax),
+            shippingTax: money(tax.shippingTax),
             handlingAmount: money(ZERO),
             handlingTax: money(ZERO),
             total: money(total),
@@ -828,7 +1055,7 @@ define([], () => {
             orderIdSource: order.source,
             createdFrom,
             salesOrder,
-            lines: allLines,
+            lines,
             paidOut: paidOutRule({
                 recordType,
                 pnRefNum: header.pnRefNum,
@@ -894,6 +1121,28 @@ define([], () => {
     const RECORD_MISSING_ERRORS = /^(RCRD_DSNT_EXIST|INVALID_RCRD_TYPE|SSS_INVALID_TYPE_ARG|INVALID_KEY_OR_REF|SSS_INVALID_RECORD_TYPE)$/;
     const isRecordMissingError = (thrown) => Boolean(thrown) && RECORD_MISSING_ERRORS.test(String(thrown.name));
 
+    /*
+     * A save refused because the transaction's accounting period is closed or locked. NetSuite
+     * help ("Accounting Period": allowNonGLChanges) lets an administrator allow non-G/L changes,
+     * such as these custom fields, in a closed period; otherwise the save is refused. Oracle
+     * documents no error code for the refusal, so it is recognised by name or by message.
+     */
+    const CLOSED_PERIOD_NAME = /PERIOD/;
+    const CLOSED_PERIOD_MESSAGE = /\b(closed|locked)\s+(accounting\s+|posting\s+)?period\b|\bperiod\b[^.]{0,40}\b(is|has been|was)\s+(closed|locked)\b/i;
+    const isClosedPeriodError = (thrown) =>
+        Boolean(thrown) && (CLOSED_PERIOD_NAME.test(String(thrown.name)) || CLOSED_PERIOD_MESSAGE.test(String(thrown.message)));
+
+    function closedPeriodError(request, thrown) {
+        const label = RECORD_TYPE_LABELS[request.recordType];
+        return new RefundSyncError(
+            'PERIOD_CLOSED',
+            `NetSuite refused to record the refund-sync status on ${label} ${request.id}: its accounting period is closed ` +
+                `(${thrown.name}: ${thrown.message}). Allow non-G/L changes in that period (Setup > Accounting > Manage ` +
+                'Accounting Periods), or read the outcome in refund-sync instead; it is not retried.',
+            { id: request.id, recordType: request.recordType, netsuiteError: String(thrown.name) }
+        );
+    }
+
     // ---------------------------------------------------------------- responses and errors
 
     function pageResponse(refunds, paging, remainingUsage) {
@@ -947,44 +1196,80 @@ define([], () => {
         return errorResponse('UNEXPECTED_ERROR', `NetSuite raised ${name}: ${message}`, details);
     }
 
-    // ---------------------------------------------------------------- sample saved search
+    // ---------------------------------------------------------------- saved searches of the setup page
 
-    /** The definition the installation script gives customsearch_rs_refunds; CONTRACT.md explains each term. */
-    function sampleSavedSearchDefinition() {
-        return {
-            id: DEFAULT_SAVED_SEARCH_ID,
-            title: 'refund-sync: refunds to send to BigCommerce',
-            type: 'transaction',
-            filters: andAll([refundTypeFilter(), ['mainline', 'is', 'T'], ['voided', 'is', 'F'], [EXCLUDE_FIELD, 'is', 'F']]),
-            columns: [
-                { name: 'internalid', sort: 'ASC' },
-                { name: 'type' },
-                { name: 'tranid' },
-                { name: 'trandate' },
-                { name: 'entity' },
-                { name: 'fxamount' },
-                { name: 'lastmodifieddate' },
-            ],
-        };
+    /**
+     * The saved searches the setup Suitelet creates when they are missing (an existing one is never
+     * changed). CONTRACT.md and netsuite/README.md explain each term; the README also lists them
+     * for creating the searches by hand.
+     */
+    function savedSearchDefinitions() {
+        const fields = WRITE_BACK_FIELDS;
+        return [
+            {
+                id: DEFAULT_SAVED_SEARCH_ID,
+                title: 'refund-sync: refunds to send to BigCommerce',
+                type: 'transaction',
+                filters: andAll([refundTypeFilter(), ['mainline', 'is', 'T'], ['voided', 'is', 'F'], [EXCLUDE_FIELD, 'is', 'F']]),
+                columns: [
+                    { name: 'internalid', sort: 'ASC' },
+                    { name: 'type' },
+                    { name: 'tranid' },
+                    { name: 'trandate' },
+                    { name: 'entity' },
+                    { name: 'fxamount' },
+                    { name: 'lastmodifieddate' },
+                ],
+            },
+            {
+                id: NOT_SYNCED_SAVED_SEARCH_ID,
+                title: 'refund-sync: refunds not synced (failed or held)',
+                type: 'transaction',
+                filters: andAll([
+                    refundTypeFilter(),
+                    ['mainline', 'is', 'T'],
+                    orAll(NOT_SYNCED_STATUSES.map((status) => [fields.status, 'is', status])),
+                ]),
+                columns: [
+                    { name: fields.syncedAt, sort: 'DESC' },
+                    { name: 'type' },
+                    { name: 'tranid' },
+                    { name: 'trandate' },
+                    { name: 'entity' },
+                    { name: 'fxamount' },
+                    { name: fields.status },
+                    { name: fields.reasonCode },
+                    { name: fields.message },
+                    { name: fields.whatToDo },
+                ],
+            },
+        ];
     }
 
     return {
         CONTRACT_VERSION,
         MIN_PAGE_SIZE,
         MAX_PAGE_SIZE,
+        MAX_CHAIN_LINKS,
         DEFAULT_SAVED_SEARCH_ID,
+        NOT_SYNCED_SAVED_SEARCH_ID,
         EXCLUDE_FIELD,
         WRITE_BACK_FIELDS,
+        NOT_SYNCED_STATUSES,
         PARAMETERS,
+        FEATURES,
+        TYPE,
         REFUND_TYPE_CODES,
         BILLED_TYPE_CODES,
         SALES_ORDER_TYPE_CODE,
+        PARENT_TYPES,
         REFUND_SEARCH_TYPES,
         RECORD_TYPE_LABELS,
         TYPE_CODE_BY_RECORD_TYPE,
         COST,
         USAGE_RESERVE,
         GATHER_BATCH_SIZE,
+        SUITETAX_BATCH_SIZE,
         SEARCH_PAGE_SIZE,
         RefundSyncError,
         cleanText,
@@ -1001,7 +1286,9 @@ define([], () => {
         validateFindRequest,
         validateWriteBackRequest,
         readConfig,
+        readFeatures,
         describeConfig,
+        amountSearchSettings,
         refundTypeFilter,
         idFilter,
         combineFilters,
@@ -1009,31 +1296,42 @@ define([], () => {
         pageFilterTerms,
         orderIdFilter,
         tranIdFilter,
+        childFilters,
         selectionColumnSpecs,
         headerColumnSpecs,
         lineColumnSpecs,
+        amountRowColumnSpecs,
         hopColumnSpecs,
         customerRefundColumnSpecs,
         headerFilters,
         lineFilters,
+        taxRowFilters,
+        shippingRowFilters,
         customerRefundFilters,
         recordTypeOf,
         transactionRef,
         isRefundTypeCode,
+        canBeCreatedFrom,
         refLabel,
+        followChain,
+        nextLinkToLookUp,
         resolveOrderId,
         paidOutRule,
+        allocate,
+        summariseTaxDetails,
         assembleLine,
         assembleRefund,
         notFoundReason,
         createBudget,
         usageLimitError,
         isRecordMissingError,
+        isClosedPeriodError,
+        closedPeriodError,
         pageResponse,
         findResponse,
         writeBackResponse,
         errorResponse,
         describeError,
-        sampleSavedSearchDefinition,
+        savedSearchDefinitions,
     };
 });

@@ -9,13 +9,14 @@
  * A RESTlet cannot choose the HTTP status of a body it returns: every error this script catches
  * comes back with HTTP 200 as the contract's ErrorResponse {"version": "1", "error": {...}}, and the
  * client looks for "error" in every body. The rules live in rs_refund_export_lib.js; this module
- * runs the searches, watches governance and feeds rows to the library.
+ * runs the searches, watches governance and feeds rows to the library. It logs with the global
+ * `log` of server scripts.
  *
  * @NApiVersion 2.1
  * @NScriptType Restlet
  * @NModuleScope SameAccount
  */
-define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_export_lib'], (search, record, runtime, log, format, lib) => {
+define(['N/search', 'N/record', 'N/runtime', 'N/format', './rs_refund_export_lib'], (search, record, runtime, format, lib) => {
     'use strict';
 
     const TRANSACTION = 'transaction';
@@ -23,7 +24,8 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
 
     function readConfig() {
         const script = runtime.getCurrentScript();
-        return lib.readConfig((name) => script.getParameter({ name }));
+        const config = lib.readConfig((name) => script.getParameter({ name }));
+        return Object.assign(config, lib.readFeatures((feature) => runtime.isFeatureInEffect({ feature })));
     }
 
     // ------------------------------------------------------------ searches
@@ -57,7 +59,9 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
     function runAll(query, budget) {
         if (!budget.canAfford(lib.COST.RUN_PAGED + lib.COST.FETCH)) return null;
         const columns = query.specs.map(toColumn);
-        const paged = search.create({ type: query.type || TRANSACTION, filters: query.filters, columns }).runPaged({ pageSize: lib.SEARCH_PAGE_SIZE });
+        const definition = { type: query.type || TRANSACTION, filters: query.filters, columns };
+        if (query.settings && query.settings.length) definition.settings = query.settings.map((setting) => search.createSetting(setting));
+        const paged = search.create(definition).runPaged({ pageSize: lib.SEARCH_PAGE_SIZE });
         const rows = [];
         for (let index = 0; index < paged.pageRanges.length; index += 1) {
             // The first fetch was paid for with runPaged above.
@@ -136,29 +140,80 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
     }
 
     /**
-     * One batch of refunds, whole: header rows, item rows, one hop up the created-from chain and
-     * the customer refunds paying credit memos out: at most four searches for the batch, none per
-     * refund. Null when governance cannot pay for all of them (the batch is then left out).
+     * The created-from chains of `headers`, link by link: one search per level for the whole
+     * batch (a refund's first link comes with its header row), never one per refund.
+     */
+    function climbChains(headers, config, budget) {
+        const linkById = new Map();
+        for (let round = 1; round < lib.MAX_CHAIN_LINKS; round += 1) {
+            const ids = lib.uniqueInOrder(headers.map((header) => lib.nextLinkToLookUp(header, linkById)).filter(Boolean));
+            if (!ids.length) break;
+            const links = runAll({ filters: lib.headerFilters(ids), specs: lib.hopColumnSpecs(config) }, budget);
+            if (links === null) return null;
+            const found = new Set(links.map((link) => String(link.id)));
+            links.forEach((link) => linkById.set(String(link.id), link));
+            // A record the search did not return has no created-from of its own: the chain ends there.
+            ids.filter((id) => !found.has(id)).forEach((id) => linkById.set(id, { id, parentId: '' }));
+        }
+        return linkById;
+    }
+
+    /**
+     * SuiteTax keeps a refund's tax in the tax details of its record, in the transaction's
+     * currency (NetSuite help, "Tax Details on Transactions in SuiteTax"): one record.load per
+     * refund, so only in SuiteTax accounts. Null when governance cannot pay for all of them.
+     */
+    function loadTaxDetails(headers, budget) {
+        const byRefund = new Map();
+        for (const header of headers) {
+            if (!budget.canAfford(lib.COST.LOAD_RECORD)) return null;
+            const loaded = record.load({ type: lib.recordTypeOf(header.typeCode), id: header.id });
+            const sublistRows = (sublistId, fields) =>
+                Array.from({ length: loaded.getLineCount({ sublistId }) }, (unused, line) => {
+                    const row = {};
+                    Object.entries(fields).forEach(([key, fieldId]) => {
+                        row[key] = loaded.getSublistValue({ sublistId, fieldId, line });
+                    });
+                    return row;
+                });
+            byRefund.set(
+                String(header.id),
+                lib.summariseTaxDetails(
+                    sublistRows('item', { lineKey: 'lineuniquekey', reference: 'taxdetailsreference' }),
+                    sublistRows('taxdetails', { reference: 'taxdetailsreference', lineType: 'linetype', amount: 'taxamount' })
+                )
+            );
+        }
+        return byRefund;
+    }
+
+    /**
+     * One batch of refunds, whole: header rows, item rows, tax rows (legacy tax) or tax details
+     * (SuiteTax), shipping rows, the created-from chains and the customer refunds paying credit
+     * memos out, in a few searches for the whole batch. Amounts are read in the transaction's
+     * currency, with consolidation off in OneWorld. Null when governance cannot pay for all of it
+     * (the batch is then left out).
      */
     function gatherBatch(ids, config, budget) {
-        const headers = runAll({ filters: lib.headerFilters(ids), specs: lib.headerColumnSpecs(config) }, budget);
+        const settings = lib.amountSearchSettings(config);
+        const headers = runAll({ filters: lib.headerFilters(ids), specs: lib.headerColumnSpecs(config), settings }, budget);
         if (headers === null) return null;
-        const lineRows = runAll({ filters: lib.lineFilters(ids), specs: lib.lineColumnSpecs(config) }, budget);
+        const lineRows = runAll({ filters: lib.lineFilters(ids), specs: lib.lineColumnSpecs(config), settings }, budget);
         if (lineRows === null) return null;
-
-        // A sales order is one hop above the invoice, cash sale or return authorization a refund
-        // was created from; the joined created-from columns above already cover the first hop.
-        const hopIds = lib.uniqueInOrder(
-            headers
-                .filter((header) => lib.cleanText(header.createdFromId) && lib.cleanText(header.createdFromTypeCode) !== lib.SALES_ORDER_TYPE_CODE)
-                .map((header) => String(lib.cleanText(header.createdFromId)))
-        );
-        let hops = [];
-        if (hopIds.length) {
-            hops = runAll({ filters: lib.headerFilters(hopIds), specs: lib.hopColumnSpecs(config) }, budget);
-            if (hops === null) return null;
+        const shippingRows = runAll({ filters: lib.shippingRowFilters(ids), specs: lib.amountRowColumnSpecs(), settings }, budget);
+        if (shippingRows === null) return null;
+        let taxRows = [];
+        let taxDetails = new Map();
+        if (config.suiteTax) {
+            taxDetails = loadTaxDetails(headers, budget);
+            if (taxDetails === null) return null;
+        } else {
+            taxRows = runAll({ filters: lib.taxRowFilters(ids), specs: lib.amountRowColumnSpecs(), settings }, budget);
+            if (taxRows === null) return null;
         }
-        const creditMemoIds = headers.filter((header) => lib.cleanText(header.typeCode) === 'CustCred').map((header) => String(header.id));
+        const linkById = climbChains(headers, config, budget);
+        if (linkById === null) return null;
+        const creditMemoIds = headers.filter((header) => lib.cleanText(header.typeCode) === lib.TYPE.CREDIT_MEMO).map((header) => String(header.id));
         let customerRefunds = [];
         if (creditMemoIds.length) {
             customerRefunds = runAll({ filters: lib.customerRefundFilters(creditMemoIds), specs: lib.customerRefundColumnSpecs() }, budget);
@@ -167,7 +222,8 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
 
         const headerById = new Map(headers.map((header) => [String(header.id), header]));
         const linesByRefund = groupBy(lineRows, (row) => row.refundId);
-        const hopById = new Map(hops.map((hop) => [String(hop.id), hop]));
+        const shippingByRefund = groupBy(shippingRows, (row) => row.refundId);
+        const taxByRefund = groupBy(taxRows, (row) => row.refundId);
         const payoutsByCreditMemo = groupBy(customerRefunds, (row) => lib.cleanText(row.appliedToId));
 
         const refunds = [];
@@ -181,7 +237,10 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
                 {
                     header: withIsoDates(header),
                     lines: linesByRefund.get(id) || [],
-                    hop: hopById.get(String(lib.cleanText(header.createdFromId))) || null,
+                    shippingRows: shippingByRefund.get(id) || [],
+                    taxRows: taxByRefund.get(id) || [],
+                    taxDetails: taxDetails.get(id) || null,
+                    chain: lib.followChain(header, linkById),
                     customerRefunds: payoutsByCreditMemo.get(id) || [],
                 },
                 config
@@ -202,7 +261,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
     function gatherRefunds(ids, config, budget) {
         const refunds = [];
         let processedCount = 0;
-        for (const batch of lib.chunk(ids, lib.GATHER_BATCH_SIZE)) {
+        for (const batch of lib.chunk(ids, config.suiteTax ? lib.SUITETAX_BATCH_SIZE : lib.GATHER_BATCH_SIZE)) {
             const gathered = gatherBatch(batch, config, budget);
             if (gathered === null) break;
             gathered.forEach((refund) => refunds.push(refund));
@@ -300,9 +359,39 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
     }
 
     /**
+     * The records created from `roots`, level by level down the same links the created-from chain
+     * climbs (sales order -> invoice / cash sale / return authorization -> return authorization ->
+     * refund), at most MAX_CHAIN_LINKS levels: one search per level. Each record found keeps the
+     * root it descends from.
+     */
+    function descendantsOf(roots, budget) {
+        const found = [];
+        const seen = new Set(roots.map((row) => String(row.id)));
+        let frontier = roots.filter((row) => !lib.isRefundTypeCode(row.typeCode));
+        for (let level = 0; level < lib.MAX_CHAIN_LINKS && frontier.length; level += 1) {
+            const parentById = new Map(frontier.map((row) => [String(row.id), row]));
+            const children = runAllOrFail(
+                { filters: lib.childFilters(Array.from(parentById.keys())), specs: IDENTITY_SPECS.concat([{ key: 'parentId', name: 'createdfrom' }]) },
+                budget,
+                'look up the records created from the orders'
+            );
+            frontier = [];
+            children.forEach((child) => {
+                const parent = parentById.get(String(lib.cleanText(child.parentId)));
+                if (!parent || seen.has(String(child.id)) || !lib.canBeCreatedFrom(child.typeCode, parent.typeCode)) return;
+                seen.add(String(child.id));
+                const descendant = Object.assign({}, child, { rootId: parent.rootId || String(parent.id) });
+                found.push(descendant);
+                if (!lib.isRefundTypeCode(child.typeCode)) frontier.push(descendant);
+            });
+        }
+        return found;
+    }
+
+    /**
      * Refunds of BigCommerce orders: transactions carrying the order id (sales orders, and any
-     * billed record or refund that carries it too), the invoices / cash sales / return
-     * authorizations created from those sales orders, then the refunds created from those.
+     * billed record, return authorization or refund that carries it too), then everything created
+     * from those down the created-from links to the refunds.
      */
     function findByOrderIds(orderIds, config, budget, candidates) {
         const field = config.orderIdField;
@@ -321,42 +410,17 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
             budget,
             'look up the BigCommerce order ids'
         );
+        const descendants = descendantsOf(carriers, budget);
         const isType = (codes) => (row) => codes.includes(lib.cleanText(row.typeCode));
-        const salesOrderIds = carriers.filter(isType([lib.SALES_ORDER_TYPE_CODE])).map((row) => String(row.id));
-        const parentSpecs = IDENTITY_SPECS.concat([{ key: 'parentId', name: 'createdfrom' }]);
-        const billedFromOrders = salesOrderIds.length
-            ? runAllOrFail(
-                  {
-                      filters: lib.andAll([['createdfrom', 'anyof', salesOrderIds], ['mainline', 'is', 'T'], ['type', 'anyof', lib.BILLED_TYPE_CODES.slice()]]),
-                      specs: parentSpecs,
-                  },
-                  budget,
-                  'look up the records billed from the orders'
-              )
-            : [];
-        const billedIds = lib.uniqueInOrder(
-            carriers.filter(isType(lib.BILLED_TYPE_CODES)).map((row) => String(row.id)).concat(billedFromOrders.map((row) => String(row.id)))
-        );
-        const refundsFromBilled = billedIds.length
-            ? runAllOrFail(
-                  { filters: lib.andAll([['createdfrom', 'anyof', billedIds], ['mainline', 'is', 'T'], lib.refundTypeFilter()]), specs: parentSpecs },
-                  budget,
-                  'look up the refunds of the orders'
-              )
-            : [];
 
         return orderIds.map((orderId) => {
             const query = newQuery('orderId', orderId);
             const orderCarriers = carriers.filter((row) => sameText(row.orderValue, orderId));
-            const orders = orderCarriers.filter(isType([lib.SALES_ORDER_TYPE_CODE]));
-            const orderIdsOfSet = new Set(orders.map((row) => String(row.id)));
-            const billed = orderCarriers
-                .filter(isType(lib.BILLED_TYPE_CODES))
-                .concat(billedFromOrders.filter((row) => orderIdsOfSet.has(String(lib.cleanText(row.parentId)))));
-            const billedIdSet = new Set(billed.map((row) => String(row.id)));
-            const refunds = orderCarriers
-                .filter((row) => lib.isRefundTypeCode(row.typeCode))
-                .concat(refundsFromBilled.filter((row) => billedIdSet.has(String(lib.cleanText(row.parentId)))));
+            const carrierIds = new Set(orderCarriers.map((row) => String(row.id)));
+            const related = orderCarriers.concat(descendants.filter((row) => carrierIds.has(row.rootId)));
+            const orders = related.filter(isType([lib.SALES_ORDER_TYPE_CODE]));
+            const billed = related.filter(isType(lib.BILLED_TYPE_CODES));
+            const refunds = related.filter((row) => lib.isRefundTypeCode(row.typeCode));
             refunds.forEach((row) => {
                 if (!query.refundIds.includes(String(row.id))) query.refundIds.push(String(row.id));
                 candidates.set(String(row.id), row);
@@ -417,7 +481,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
             current = search.lookupFields({
                 type: request.recordType,
                 id: request.id,
-                columns: ['internalid', fields.bigcommerceRefundId, fields.status, fields.message],
+                columns: ['internalid', fields.bigcommerceRefundId, fields.status, fields.reasonCode],
             });
         } catch (thrown) {
             if (lib.isRecordMissingError(thrown)) throw notFound(String(thrown.name));
@@ -428,9 +492,15 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
     }
 
     /**
-     * Writes the BigCommerce outcome on the refund with record.submitFields (no sourcing, no
-     * mandatory-field checks). An identical repeat is a no-op ("updated": false) so retries do not
-     * bump the refund's last-modified date.
+     * Writes the refund-sync outcome on the refund with record.submitFields (no sourcing, no
+     * mandatory-field checks): SYNCED with the BigCommerce refund id, or FAILED / HELD with the
+     * reason code and what to do. A write that would not change the outcome NetSuite already
+     * holds (refund id, status, reason code) is a no-op ("updated": false): retries do not bump the
+     * refund's last-modified date, and neither does a new wording of the same outcome, so a
+     * write-back never starts a loop of re-deliveries. The date-time field gets a Date, which
+     * NetSuite stores as that instant whatever the user's time zone preference ("Record.setValue":
+     * date and datetime fields accept Date values); a formatted string would be read in the
+     * preference's zone and format.
      */
     function handleWriteBack(body) {
         const request = lib.validateWriteBackRequest(body);
@@ -441,13 +511,16 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
         const values = {};
         values[fields.bigcommerceRefundId] = request.bigcommerceRefundId || '';
         values[fields.status] = request.status;
-        values[fields.message] = request.message || '';
-        const unchanged = Object.keys(values).every((field) => (lib.cleanText(current[field]) || '') === (lib.cleanText(values[field]) || ''));
+        values[fields.reasonCode] = request.reasonCode || '';
+        const outcomeFields = Object.keys(values);
+        const unchanged = outcomeFields.every((field) => (lib.cleanText(current[field]) || '') === (lib.cleanText(values[field]) || ''));
         if (unchanged) {
             log.audit({ title: 'refund-sync: write-back unchanged', details: `${request.recordType} ${request.id} already holds status ${request.status}.` });
             return lib.writeBackResponse(request.id, false);
         }
-        values[fields.syncedAt] = format.format({ value: request.syncedAt, type: format.Type.DATETIMETZ });
+        values[fields.message] = request.message || '';
+        values[fields.whatToDo] = request.whatToDo || '';
+        values[fields.syncedAt] = request.syncedAt;
         try {
             record.submitFields({
                 type: request.recordType,
@@ -463,9 +536,10 @@ define(['N/search', 'N/record', 'N/runtime', 'N/log', 'N/format', './rs_refund_e
                     netsuiteError: String(thrown.name),
                 });
             }
+            if (lib.isClosedPeriodError(thrown)) throw lib.closedPeriodError(request, thrown);
             throw thrown;
         }
-        log.audit({ title: 'refund-sync: write-back', details: `${request.recordType} ${request.id}: ${request.status}` });
+        log.audit({ title: 'refund-sync: write-back', details: `${request.recordType} ${request.id}: ${request.status}${request.reasonCode ? ` ${request.reasonCode}` : ''}` });
         return lib.writeBackResponse(request.id, true);
     }
 

@@ -1,0 +1,249 @@
+"""After a create whose outcome is unknown: did it land at BigCommerce? Decided on evidence. Pure.
+
+BigCommerce has no idempotency key, and nothing it documents promises that a refund read back echoes
+the reasons it was created with (its own read-back example carries none on the items). So a refund on
+the order is ours when
+  (a) it carries our marker, or, failing that,
+  (b) its fingerprint matches what we sent: created at or after our send (less the allowed clock
+      skew), the same items (type, id, quantity or amount) and the same payments; not where the
+      store's read-backs are known to carry markers (a refund without ours is then someone else's),
+and it is proven absent only when, a grace period after the *last actual send*, every order a create
+was sent to shows nothing new since what it showed before the send. Anything else is uncertain: the
+refund is held for a person, naming the candidates. A second create is never sent on absence of
+evidence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from refund_sync.domain.bigcommerce import CreatedRefund, RefundItemType
+from refund_sync.domain.money import ZERO, to_cents
+from refund_sync.domain.state import CreateAttempt
+
+
+class Verdict(StrEnum):
+    FOUND = "found"  # ours, and not declined
+    DECLINED = "declined"  # ours, and the gateway declined every payment: no money moved
+    PARTLY_DECLINED = "partly declined"  # ours, some payments declined
+    ABSENT = "absent"  # proven: no create of ours landed
+    TOO_EARLY = "too early"  # nothing yet, but a create may still land: look again later
+    UNCERTAIN = "uncertain"  # neither proven: a person decides
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A BigCommerce refund that may be ours, and why it is not settled either way."""
+
+    order_id: int
+    refund: CreatedRefund
+    why: str
+
+    def describe(self) -> str:
+        created = self.refund.created.isoformat(timespec="seconds") if self.refund.created else "?"
+        return (
+            f"refund {self.refund.id} on order {self.order_id} "
+            f"({to_cents(self.refund.total_amount)}, created {created}): {self.why}"
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    verdict: Verdict
+    detail: str
+    refund: CreatedRefund | None = None  # ours, when found (declined or not)
+    order_id: int | None = None
+    how: str = ""  # "marker" or "fingerprint"
+    candidates: tuple[Candidate, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What reconcile reads: the refunds of every order a create was sent to, and what to set aside."""
+
+    refunds_by_order: Mapping[int, Sequence[CreatedRefund]]
+    marker: str
+    now: datetime
+    grace: timedelta
+    clock_skew: timedelta
+    set_aside: frozenset[int] = frozenset()  # refund ids known not to be ours (claimed, superseded)
+    # Whether this store's read-backs are known to carry the markers refunds were created with (seen on
+    # refunds already recorded): then a refund without our marker is never ours, whatever it matches.
+    markers_echoed: bool | None = None
+
+
+def _fingerprint(attempt: CreateAttempt) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
+    items: Counter[tuple[str, int, object]] = Counter(
+        (
+            item.item_type,
+            item.item_id,
+            item.quantity
+            if item.item_type == RefundItemType.PRODUCT.value
+            else to_cents(item.amount or ZERO),
+        )
+        for item in attempt.items
+    )
+    payments: Counter[object] = Counter(
+        (payment.provider_id, to_cents(payment.amount), payment.offline) for payment in attempt.payments
+    )
+    return items, payments
+
+
+def _read_back_fingerprint(refund: CreatedRefund) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
+    items: Counter[tuple[str, int, object]] = Counter()
+    for item in refund.items:
+        if item.item_type == RefundItemType.PRODUCT.value:
+            detail: object = item.quantity
+        else:
+            # An amount BigCommerce does not echo cannot be compared: it never matches.
+            detail = to_cents(item.requested_amount) if item.requested_amount is not None else None
+        items[(item.item_type, item.item_id, detail)] += 1
+    payments: Counter[object] = Counter(
+        (payment.provider_id, to_cents(payment.amount), payment.offline) for payment in refund.payments
+    )
+    return items, payments
+
+
+def _created_after(refund: CreatedRefund, instant: datetime | None, skew: timedelta) -> bool:
+    """Created at or after `instant`, less the skew; a refund read without its time may be anything."""
+    return instant is None or refund.created is None or refund.created >= instant - skew
+
+
+def matches(attempt: CreateAttempt, refund: CreatedRefund, skew: timedelta) -> bool:
+    """The refund is what this attempt sent: same items, same payments, created after it was sent."""
+    if not attempt.items or not _created_after(refund, attempt.first_send, skew):
+        return False
+    return _read_back_fingerprint(refund) == _fingerprint(attempt)
+
+
+def appeared_since(
+    attempt: CreateAttempt, refunds: Sequence[CreatedRefund], skew: timedelta
+) -> list[CreatedRefund]:
+    """The order's refunds that were not there when the attempt was prepared."""
+    baseline = attempt.baseline
+    if baseline.refund_ids is not None:
+        known = set(baseline.refund_ids)
+        return [refund for refund in refunds if refund.id not in known]
+    if not baseline.had_refunds:
+        return list(refunds)
+    # The order showed refunds, but which ones was not read: go by their creation time.
+    return [refund for refund in refunds if _created_after(refund, attempt.prepared_at, skew)]
+
+
+def _baseline_contradicted(attempt: CreateAttempt, earlier: Sequence[CreatedRefund]) -> bool:
+    """The refunds taken for earlier ones refund other units than the order showed before the send: the
+    time-based split into earlier and new cannot be trusted."""
+    if attempt.baseline.refund_ids is not None or not attempt.baseline.had_refunds:
+        return False
+    units: Counter[int] = Counter()
+    for refund in earlier:
+        if refund.fully_declined:
+            continue
+        for item in refund.items:
+            if item.item_type == RefundItemType.PRODUCT.value and item.quantity:
+                units[item.item_id] += item.quantity
+    lines = {line.line_id for line in attempt.baseline.refunded_lines} | set(units)
+    return any(units[line] != attempt.baseline.refunded_on(line) for line in lines)
+
+
+def _ours(refund: CreatedRefund, order_id: int, how: str) -> Reconciliation:
+    if refund.fully_declined:
+        verdict, state = Verdict.DECLINED, "declined by the gateway"
+    elif refund.declined_payments:
+        verdict, state = Verdict.PARTLY_DECLINED, "partly declined by the gateway"
+    else:
+        verdict, state = Verdict.FOUND, "made"
+    return Reconciliation(
+        verdict,
+        f"BigCommerce refund {refund.id} on order {order_id} is ours (by {how}), {state}",
+        refund=refund,
+        order_id=order_id,
+        how=how,
+    )
+
+
+def reconcile(attempts: Sequence[CreateAttempt], evidence: Evidence) -> Reconciliation:
+    """Settle whether any of the open create attempts landed, on the evidence read from BigCommerce."""
+    if not attempts:
+        return Reconciliation(Verdict.ABSENT, "no create is outstanding")
+    sent = [attempt for attempt in attempts if attempt.sends]
+    if not sent:
+        return Reconciliation(Verdict.ABSENT, "no create was ever sent (each send is stamped beforehand)")
+    orders = sorted({attempt.order_id for attempt in sent})
+    listed = {
+        order_id: [r for r in evidence.refunds_by_order.get(order_id, ()) if r.id not in evidence.set_aside]
+        for order_id in orders
+    }
+
+    # (a) our marker, wherever BigCommerce keeps it
+    marked = [(o, r) for o in orders for r in listed[o] if r.carries_marker(evidence.marker)]
+    if marked:
+        live = [(o, r) for o, r in marked if not r.fully_declined]
+        if len(live) == 1:
+            return _ours(live[0][1], live[0][0], "marker")
+        if not live:
+            order_id, refund = marked[-1]
+            return _ours(refund, order_id, "marker")
+        return Reconciliation(
+            Verdict.UNCERTAIN,
+            f"{len(live)} refunds carry this refund's marker",
+            candidates=tuple(Candidate(o, r, "carries our marker") for o, r in live),
+        )
+
+    # (b) the fingerprint of what was sent, among the refunds that appeared since
+    new: dict[int, tuple[int, CreatedRefund]] = {}
+    fingerprinted: dict[int, tuple[int, CreatedRefund]] = {}
+    contradicted: list[int] = []
+    for attempt in sent:
+        refunds = listed[attempt.order_id]
+        appeared = appeared_since(attempt, refunds, evidence.clock_skew)
+        earlier = [refund for refund in refunds if refund not in appeared]
+        if _baseline_contradicted(attempt, earlier):
+            contradicted.append(attempt.order_id)
+        for refund in appeared:
+            new[refund.id] = (attempt.order_id, refund)
+            if not evidence.markers_echoed and matches(attempt, refund, evidence.clock_skew):
+                fingerprinted[refund.id] = (attempt.order_id, refund)
+    if len(fingerprinted) == 1:
+        ((order_id, refund),) = fingerprinted.values()
+        return _ours(refund, order_id, "fingerprint")
+    if len(fingerprinted) > 1:
+        return Reconciliation(
+            Verdict.UNCERTAIN,
+            f"{len(fingerprinted)} refunds match what was sent, none carries the marker",
+            candidates=tuple(Candidate(o, r, "same items and payments") for o, r in fingerprinted.values()),
+        )
+
+    last_send = max(attempt.last_send for attempt in sent if attempt.last_send is not None)
+    if evidence.now - last_send < evidence.grace:
+        return Reconciliation(
+            Verdict.TOO_EARLY,
+            f"nothing of ours yet, {int((evidence.now - last_send).total_seconds())} s after the last send; "
+            f"BigCommerce may still commit it within {int(evidence.grace.total_seconds())} s",
+        )
+    if new:
+        return Reconciliation(
+            Verdict.UNCERTAIN,
+            f"{len(new)} refund(s) appeared on the order since the create was sent, none provably ours",
+            candidates=tuple(Candidate(o, r, "appeared since the send") for o, r in new.values()),
+        )
+    if contradicted:
+        return Reconciliation(
+            Verdict.UNCERTAIN,
+            f"order {', '.join(map(str, contradicted))}: its refunds do not add up to what it showed before "
+            "the send, so which refunds are new cannot be told",
+            candidates=tuple(
+                Candidate(o, r, "on the order; whether new cannot be told")
+                for o in contradicted
+                for r in listed[o]
+            ),
+        )
+    return Reconciliation(
+        Verdict.ABSENT,
+        f"order {', '.join(map(str, orders))} shows no refund since the send, "
+        f"{int((evidence.now - last_send).total_seconds())} s after it",
+    )

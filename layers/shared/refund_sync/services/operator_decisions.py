@@ -1,0 +1,143 @@
+"""What an operator decides about one refund that refund-sync stopped on, checked against BigCommerce.
+
+refund-sync never settles these by itself: a create whose outcome stayed uncertain (CREATE_UNCERTAIN,
+ORDER_CHANGED_AFTER_SUBMIT), and a refund the gateway declined (GATEWAY_DECLINED). Each decision is
+checked against what BigCommerce shows before it is recorded, and goes through the ledger's table of
+transitions like every other change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from refund_sync.adapters.bigcommerce import (
+    BigCommerceClient,
+    BigCommerceError,
+    bigcommerce_client_from_settings,
+)
+from refund_sync.adapters.state_store import StateStore
+from refund_sync.config import Settings
+from refund_sync.domain.bigcommerce import CreatedRefund
+from refund_sync.domain.mapping import refund_marker_for
+from refund_sync.domain.money import to_cents
+from refund_sync.domain.reasons import Reason
+from refund_sync.domain.reconcile import matches
+from refund_sync.domain.state import RefundState, SyncStatus
+from refund_sync.services.refund_state import RefundLedger
+
+UNSETTLED_CREATE = frozenset({Reason.CREATE_UNCERTAIN.name, Reason.ORDER_CHANGED_AFTER_SUBMIT.name})
+
+
+class DecisionRefused(Exception):
+    """The decision does not fit what the state or BigCommerce shows; nothing was recorded."""
+
+
+class OperatorDecisions:
+    def __init__(
+        self, ledger: RefundLedger, bigcommerce: BigCommerceClient, *, clock_skew: timedelta
+    ) -> None:
+        self.ledger = ledger
+        self.bigcommerce = bigcommerce
+        self.clock_skew = clock_skew
+
+    def _state(self, netsuite_id: str) -> RefundState:
+        state = self.ledger.current(netsuite_id)
+        if state is None:
+            raise DecisionRefused(f"refund-sync has no record of NetSuite refund {netsuite_id}")
+        return state
+
+    def _orders_sent_to(self, state: RefundState) -> list[int]:
+        orders = {attempt.order_id for attempt in state.create_attempts}
+        if state.bigcommerce_order_id and state.bigcommerce_order_id.isdigit():
+            orders.add(int(state.bigcommerce_order_id))
+        return sorted(orders)
+
+    def _refunds_of(self, state: RefundState) -> list[CreatedRefund]:
+        found: list[CreatedRefund] = []
+        for order_id in self._orders_sent_to(state):
+            try:
+                found += self.bigcommerce.list_order_refunds(order_id)
+            except BigCommerceError as error:
+                if error.status != 404:
+                    raise
+        return found
+
+    def confirm_ours(self, netsuite_id: str, bigcommerce_refund_id: int) -> RefundState:
+        """The named BigCommerce refund is the one refund-sync's uncertain create made."""
+        state = self._state(netsuite_id)
+        if state.status is not SyncStatus.SUBMITTING and state.reason_code not in UNSETTLED_CREATE:
+            raise DecisionRefused(
+                f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
+                "whose create is uncertain can be confirmed"
+            )
+        refund = self.bigcommerce.get_refund(bigcommerce_refund_id)
+        if refund is None or refund.order_id not in self._orders_sent_to(state):
+            raise DecisionRefused(
+                f"BigCommerce refund {bigcommerce_refund_id} is not on order "
+                f"{', '.join(map(str, self._orders_sent_to(state)))}, where this refund's creates went"
+            )
+        claimant = self.ledger.claimants([refund.id]).get(refund.id)
+        if claimant is not None and claimant != netsuite_id:
+            raise DecisionRefused(
+                f"BigCommerce refund {refund.id} is already recorded for NetSuite refund {claimant}"
+            )
+        note = (
+            f"BigCommerce refund {refund.id} on order {refund.order_id} "
+            f"({to_cents(refund.total_amount)} {state.currency}) is this refund"
+        )
+        return self.ledger.confirmed_ours(state, refund, note)
+
+    def confirm_not_created(self, netsuite_id: str, note: str) -> RefundState:
+        """None of the candidates is this refund: its creates are settled, a sync may create it."""
+        state = self._state(netsuite_id)
+        if state.status is not SyncStatus.SUBMITTING and state.reason_code not in UNSETTLED_CREATE:
+            raise DecisionRefused(
+                f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
+                "whose create is uncertain can be confirmed not created"
+            )
+        return self.ledger.confirmed_not_created(state, note)
+
+    def recreate(self, netsuite_id: str) -> RefundState:
+        """Allow a new create after a gateway decline, only if every refund made for it was fully declined."""
+        state = self._state(netsuite_id)
+        if state.reason_code != Reason.GATEWAY_DECLINED.name:
+            raise DecisionRefused(
+                f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
+                "the gateway declined can be created anew"
+            )
+        marker = refund_marker_for(netsuite_id)
+        # Ours: the one recorded (read by its id), those carrying the marker, those matching what a create
+        # sent.
+        recorded = (
+            self.bigcommerce.get_refund(state.bigcommerce_refund_id) if state.bigcommerce_refund_id else None
+        )
+        ours = {refund.id: refund for refund in ([recorded] if recorded else [])}
+        for refund in self._refunds_of(state):
+            if refund.id in state.superseded_refund_ids:
+                continue
+            if refund.carries_marker(marker) or any(
+                matches(attempt, refund, self.clock_skew) for attempt in state.create_attempts
+            ):
+                ours[refund.id] = refund
+        if not ours:
+            raise DecisionRefused(
+                f"BigCommerce shows no refund of {state.document_number} on order "
+                f"{', '.join(map(str, self._orders_sent_to(state)))}; check the order before creating anew"
+            )
+        paid = [refund for refund in ours.values() if not refund.fully_declined]
+        if paid:
+            raise DecisionRefused(
+                "not every refund made for it was declined in full: "
+                + ", ".join(f"refund {r.id} ({to_cents(r.total_amount)})" for r in paid)
+                + "; a partly paid refund is never created again"
+            )
+        note = "every BigCommerce refund made for it was declined in full: " + ", ".join(map(str, ours))
+        return self.ledger.recreate_allowed(state, list(ours), note)
+
+
+def operator_decisions_from_settings(settings: Settings) -> OperatorDecisions:
+    return OperatorDecisions(
+        RefundLedger(StateStore(settings.state_table_name)),
+        bigcommerce_client_from_settings(settings),
+        clock_skew=timedelta(seconds=settings.bigcommerce_clock_skew_seconds),
+    )
