@@ -10,12 +10,12 @@ schedule with the topic as target) would need the same grant for events.amazonaw
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from refund_sync_sandbox.aws import load_template
+from tests.infrastructure.test_template import walk
 
 TEMPLATE = load_template()
 PUBLISHING_NEEDS = {"kms:Decrypt", "kms:GenerateDataKey*"}
@@ -29,16 +29,6 @@ def as_list(value: Any) -> list[Any]:
 
 def ref(value: Any) -> str | None:
     return value["Ref"] if isinstance(value, dict) and isinstance(value.get("Ref"), str) else None
-
-
-def walk(node: Any) -> Iterator[Any]:
-    yield node
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
 
 
 def publishers(template: dict[str, Any], topic: str) -> set[str]:
