@@ -61,7 +61,7 @@ netsuite/node_modules/.installed: netsuite/package.json netsuite/package-lock.js
 
 # -- the two commands ----------------------------------------------------------------------------
 demo: $(VENV)/.installed
-	$(PY) -m refund_sync_sandbox.demo
+	$(PY) -m refund_sync_sandbox demo
 
 test: lint typecheck template-checks security pytest jest
 

@@ -1,8 +1,9 @@
-"""What the commands do, on a stack or on the sandbox. Reads and decides; views.py draws.
+"""What the commands do. Reads and decides; views.py draws.
 
-Where a stack and the sandbox differ (a Lambda invocation, a DLQ move task), this module picks the
-way; everything else goes through the project's own adapters (StateStore, the NetSuite and
-BigCommerce clients, the refund engine).
+Looking (status, show, failures, the redrive preview) reads the state table and the queues with the
+user's own role. Acting (preview, sync, redrive, discard, resolve) asks the operator function, which
+runs in the stack with its credentials: `ask_operator` is the one way in, for a stack and the sandbox
+alike (the sandbox serves Lambda's Invoke API for its functions).
 """
 
 from __future__ import annotations
@@ -10,35 +11,29 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from refund_sync.adapters.bigcommerce import BigCommerceClient, BigCommerceCredentials, BigCommerceError
-from refund_sync.adapters.netsuite.auth import build_auth, parse_credentials
-from refund_sync.adapters.netsuite.client import NetSuiteClient
-from refund_sync.adapters.netsuite.contract import NotFound
-from refund_sync.adapters.refund_queue import DeadLetter, RefundMessage, peek_dead_letters
+from refund_sync.adapters.refund_queue import DeadLetter, peek_dead_letters
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.config import Settings
 from refund_sync.domain.checkpoint import Checkpoint
-from refund_sync.domain.netsuite import NetSuiteRefund
-from refund_sync.domain.reasons import Reason, RefundProblem
-
-__all__ = ["DeadLetter", "peek_dead_letters"]  # re-exported for the views and main
+from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
-from refund_sync.services.poll_refunds import imported_from_bigcommerce
-from refund_sync.services.refund_state import RefundLedger
-from refund_sync.services.sync_refund import Preview, RefundEngine, classify_rejection
-from refund_sync_cli import local
+from refund_sync.services.references import (
+    InvalidReference,
+    find_states,
+    is_netsuite_id,
+    parse_reference,
+)
+from refund_sync_cli.output import CommandFailed, ErrorCode
 from refund_sync_cli.target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
+
+__all__ = ["DeadLetter", "find_states"]  # for the views and main
 
 # Statuses a sync ends in (PENDING and SUBMITTING are on the way).
 FINISHED = frozenset(
@@ -53,19 +48,20 @@ FINISHED = frozenset(
 )
 SUCCEEDED = frozenset({SyncStatus.SYNCED, SyncStatus.DRY_RUN})
 PROBLEMS = (SyncStatus.FAILED, SyncStatus.HELD)
-NETSUITE_DEADLINE_SECONDS = 60.0
 # Clocks of this machine and of Lambda may differ a little: what a refund's state records within this
 # margin before the request was made is counted as an answer to it.
 CLOCK_SKEW = timedelta(seconds=5)
 LABEL_ID = re.compile(r"\(NetSuite id (?P<id>[^)]+)\)")
+MAX_PER_KIND = 100  # the poller's limit per list of an on-demand sync
+PEEK_LIMIT = 1000
 
 
-class CannotRun(Exception):
-    """A command cannot do its work; the message says why (exit 1)."""
-
-
-class FunctionFailed(CannotRun):
-    """The poller itself failed (an error, not a report)."""
+def reference(raw: str) -> str:
+    """A refund's name as the user typed it, checked before anything is asked of AWS."""
+    try:
+        return parse_reference(raw)
+    except InvalidReference as error:
+        raise CommandFailed(ErrorCode.USAGE, str(error), 2) from None
 
 
 # -- status ---------------------------------------------------------------------------------------------
@@ -103,6 +99,11 @@ class Status:
     refund_queue: QueueDepth
     dead_letter_queue: QueueDepth
 
+    @property
+    def problems(self) -> int:
+        """FAILED and HELD refunds: the number `refund-sync failures` lists."""
+        return sum(self.counts.get(status, 0) for status in PROBLEMS)
+
 
 def read_status(target: Target) -> Status:
     store = target.store()
@@ -113,17 +114,6 @@ def read_status(target: Target) -> Status:
         refund_queue=queue_depth(sqs, target.outputs.refund_queue_url),
         dead_letter_queue=queue_depth(sqs, target.outputs.dead_letter_queue_url),
     )
-
-
-# -- show -------------------------------------------------------------------------------------------------
-def find_states(store: StateStore, reference: str) -> list[RefundState]:
-    """A refund by NetSuite internal id (all digits) or by document number (CM-1042); several if ambiguous."""
-    reference = reference.strip()
-    if reference.isdigit():
-        state = store.get(reference)
-        if state is not None:
-            return [state]
-    return store.find_by_document_number(reference)
 
 
 # -- failures ---------------------------------------------------------------------------------------------
@@ -141,122 +131,63 @@ def read_failures(
     return sorted(found, key=lambda state: state.updated_at, reverse=True)
 
 
-# -- dead letters and redrive ----------------------------------------------------------------------------
-def refund_in(body: str) -> NetSuiteRefund | None:
-    try:
-        return RefundMessage.model_validate_json(body).refund
-    except ValidationError:
-        return None
+def peek(target: Target, limit: int = PEEK_LIMIT) -> list[DeadLetter]:
+    """The dead-letter queue's messages, read and left in place."""
+    return peek_dead_letters(target.sqs(), target.outputs.dead_letter_queue_url, limit)
 
 
-def reasons_waiting(letters: Iterable[DeadLetter]) -> Counter[str]:
-    return Counter(letter.reason for letter in letters)
-
-
-@dataclass(frozen=True)
-class MoveTask:
-    status: str
-    moved: int
-    to_move: int | None
-    started_at: datetime | None
-    failure: str = ""
-
-
-def move_tasks(target: Target) -> list[MoveTask]:
-    """The dead-letter queue's recent move tasks (a stack's; the sandbox has none)."""
-    if target.is_sandbox:
-        return []
-    results = target.sqs().list_message_move_tasks(
-        SourceArn=target.outputs.dead_letter_queue_arn, MaxResults=3
-    )["Results"]
-    return [
-        MoveTask(
-            status=task.get("Status", "?"),
-            moved=task.get("ApproximateNumberOfMessagesMoved", 0),
-            to_move=task.get("ApproximateNumberOfMessagesToMove"),
-            started_at=datetime.fromtimestamp(task["StartedTimestamp"] / 1000, UTC)
-            if "StartedTimestamp" in task
-            else None,
-            failure=task.get("FailureReason", ""),
-        )
-        for task in results
-    ]
-
-
-@dataclass(frozen=True)
-class RedriveResult:
-    task_handle: str | None = None  # a stack's move task (it runs on in SQS)
-    moved: int | None = None  # the sandbox moves at once, runs the consumer, and reads the outcome:
-    outcomes: dict[SyncStatus, int] = field(default_factory=dict)  # the moved refunds, by status now
-    dead_letter_depth: int = 0
-
-
-class RedriveRefused(CannotRun):
-    """A move task is already running: SQS runs one per queue at a time."""
-
-
-def start_redrive(target: Target, tasks: Iterable[MoveTask]) -> RedriveResult:
-    """Move the dead-letter queue back; `tasks` are its move tasks as just read (SQS runs one at a time)."""
-    if target.is_sandbox:
-        bodies = local.move_dead_letters(target)
-        local.drain(target)
-        ids = [refund.id for body in bodies if (refund := refund_in(body)) is not None]
-        states = target.store().get_many(ids).values()
-        return RedriveResult(
-            moved=len(bodies),
-            outcomes=dict(Counter(state.status for state in states)),
-            dead_letter_depth=queue_depth(target.sqs(), target.outputs.dead_letter_queue_url).total,
-        )
-    running = [task for task in tasks if task.status == "RUNNING"]
-    if running:
-        task = running[0]
-        raise RedriveRefused(
-            f"a redrive is already running ({task.moved} of {task.to_move or '?'} messages moved); "
-            "SQS runs one at a time: wait for it to finish"
-        )
-    started = target.sqs().start_message_move_task(
-        SourceArn=target.outputs.dead_letter_queue_arn, DestinationArn=target.outputs.refund_queue_arn
-    )
-    return RedriveResult(task_handle=started["TaskHandle"])
-
-
-# -- sync on demand --------------------------------------------------------------------------------------
-def sync_event(references: Iterable[str], order_ids: Iterable[str]) -> dict[str, Any]:
-    """The poller's on-demand event: all digits -> NetSuite ids; anything else -> document numbers."""
-    netsuite_ids: list[str] = []
-    document_numbers: list[str] = []
-    for reference in (raw.strip() for raw in references):
-        (netsuite_ids if reference.isdigit() else document_numbers).append(reference)
-    return {
-        "action": "sync",
-        "netsuite_ids": netsuite_ids,
-        "document_numbers": document_numbers,
-        "bigcommerce_order_ids": [order.strip() for order in order_ids],
-    }
-
-
-def invoke_poller(target: Target, event: dict[str, Any]) -> dict[str, Any]:
-    """Invoke the poller and wait for its report; in the sandbox, also run the consumer on the queue."""
-    if target.is_sandbox:
-        try:
-            return local.invoke_poller(target, event)
-        except Exception as error:  # the handler's own failure, as Lambda would report it
-            raise FunctionFailed(f"the poller failed: {type(error).__name__}: {error}") from error
+# -- the operator function --------------------------------------------------------------------------------
+def ask_operator(target: Target, event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke the operator function with `event` and return its answer; a refusal (`ok: false`) or the
+    function's own failure becomes a CommandFailed with the function's code."""
     response = target.lambda_client().invoke(
-        FunctionName=target.outputs.poller_function_name,
+        FunctionName=target.outputs.operator_function_name,
         InvocationType="RequestResponse",
         Payload=json.dumps(event).encode(),
     )
     payload: Any = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
-        if isinstance(payload, dict):
-            raise FunctionFailed(
-                f"the poller failed: {payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
-            )
-        raise FunctionFailed(f"the poller failed: {payload}")
-    if not isinstance(payload, dict):
-        raise FunctionFailed(f"the poller answered {payload!r}, not a report")
+        detail = (
+            f"{payload.get('errorType', 'Error')}: {payload.get('errorMessage', '')}"
+            if isinstance(payload, dict)
+            else str(payload)
+        )
+        raise CommandFailed(ErrorCode.OPERATOR_FAILED, f"the operator function failed: {detail}")
+    if not isinstance(payload, dict) or "ok" not in payload:
+        raise CommandFailed(ErrorCode.OPERATOR_FAILED, f"the operator function answered {payload!r}")
+    if not payload["ok"]:
+        error = payload.get("error", {})
+        code = str(error.get("code", ErrorCode.OPERATOR_FAILED))
+        usage = code in ("INVALID_REQUEST", "AMBIGUOUS", "UNKNOWN_ACTION")
+        raise CommandFailed(code, str(error.get("message", "")), 2 if usage else 1)
     return payload
+
+
+# -- sync on demand --------------------------------------------------------------------------------------
+def sync_event(references: Iterable[str], order_ids: Iterable[str]) -> dict[str, Any]:
+    """The on-demand sync's event: all digits -> NetSuite ids; anything else -> document numbers."""
+    netsuite_ids: list[str] = []
+    document_numbers: list[str] = []
+    for name in (reference(raw) for raw in references):
+        (netsuite_ids if is_netsuite_id(name) else document_numbers).append(name)
+    event = {
+        "action": "sync",
+        "netsuite_ids": netsuite_ids,
+        "document_numbers": document_numbers,
+        "bigcommerce_order_ids": [reference(order) for order in order_ids],
+    }
+    if not (netsuite_ids or document_numbers or event["bigcommerce_order_ids"]):
+        raise CommandFailed(
+            ErrorCode.USAGE, "name at least one refund (NetSuite id or document number) or --order ID", 2
+        )
+    if any(
+        len(event[kind]) > MAX_PER_KIND
+        for kind in ("netsuite_ids", "document_numbers", "bigcommerce_order_ids")
+    ):
+        raise CommandFailed(
+            ErrorCode.USAGE, f"at most {MAX_PER_KIND} ids, document numbers and orders each per sync", 2
+        )
+    return event
 
 
 def netsuite_id_of(entry: dict[str, Any]) -> str | None:
@@ -274,7 +205,7 @@ def baseline_versions(store: StateStore, event: dict[str, Any]) -> dict[str, int
     for state in store.get_many(event["netsuite_ids"]).values():
         versions[state.netsuite_id] = state.version
     for document_number in event["document_numbers"]:
-        for state in store.find_by_document_number(document_number):
+        for state in find_states(store, document_number):
             versions[state.netsuite_id] = state.version
     return versions
 
@@ -301,8 +232,7 @@ def wait_for_outcomes(
 ) -> dict[str, RefundState | None]:
     """Read the state table until every refund has finished this sync, or the time is up.
 
-    Returns every refund's latest state (unfinished ones included: the caller says they timed out).
-    In the sandbox, each round also runs the consumer, since messages put back for a retry come back."""
+    Returns every refund's latest state (unfinished ones included: the caller says they timed out)."""
     store = target.store()
     deadline = clock() + timeout_seconds
     latest: dict[str, RefundState | None] = dict.fromkeys(baselines)
@@ -316,99 +246,3 @@ def wait_for_outcomes(
         if not pending or clock() >= deadline:
             return latest
         sleep(min(interval_seconds, max(deadline - clock(), 0.0)))
-        if target.is_sandbox:
-            local.drain(target)
-
-
-# -- preview ------------------------------------------------------------------------------------------------
-@dataclass
-class PreviewOutcome:
-    reference: str
-    refund: NetSuiteRefund | None = None
-    not_found: list[NotFound] = field(default_factory=list)
-    state: RefundState | None = None
-    preview: Preview | None = None
-    problem: RefundProblem | None = None
-    skipped_because: str | None = None  # the loop guard's reason
-
-    @property
-    def already_done(self) -> bool:
-        return self.state is not None and self.state.status is SyncStatus.SYNCED
-
-    @property
-    def would_sync(self) -> bool:
-        return self.preview is not None and self.problem is None
-
-
-def netsuite_client(target: Target, settings: Settings) -> NetSuiteClient:
-    name = target.outputs.netsuite_secret_name
-    credentials = parse_credentials(target.secret_json(name), settings.netsuite_auth_method, name)
-    return NetSuiteClient(settings, build_auth(settings, credentials))
-
-
-def bigcommerce_client(target: Target, settings: Settings) -> BigCommerceClient:
-    name = target.outputs.bigcommerce_secret_name
-    try:
-        credentials = BigCommerceCredentials.model_validate(target.secret_json(name))
-    except ValidationError:
-        raise CannotRun(f"secret {name!r} must be JSON with a non-empty access_token") from None
-    return BigCommerceClient(
-        settings.bigcommerce_base_url,
-        credentials.access_token.get_secret_value(),
-        timeout_seconds=settings.bigcommerce_timeout_seconds,
-        quota_reserve=settings.bigcommerce_quota_reserve,
-    )
-
-
-def fetch_refund(netsuite: NetSuiteClient, reference: str) -> tuple[NetSuiteRefund | None, list[NotFound]]:
-    """The refund from NetSuite: by internal id when all digits, else (or failing that) by document number."""
-    started = time.monotonic()
-
-    def deadline() -> float:
-        return NETSUITE_DEADLINE_SECONDS - (time.monotonic() - started)
-
-    reference = reference.strip()
-    misses: list[NotFound] = []
-    if reference.isdigit():
-        found = netsuite.find(ids=[reference], deadline=deadline)
-        if found.refunds:
-            return found.refunds[0], []
-        misses = list(found.not_found)
-    found = netsuite.find(tran_ids=[reference], deadline=deadline)
-    if found.refunds:
-        return found.refunds[0], []
-    return None, misses + list(found.not_found)
-
-
-def preview_refund(target: Target, reference: str) -> PreviewOutcome:
-    """Fetch the refund from NetSuite, then map and quote it at BigCommerce as a sync would. No writes."""
-    settings = target.settings()
-    outcome = PreviewOutcome(reference)
-    with netsuite_client(target, settings) as netsuite:
-        outcome.refund, outcome.not_found = fetch_refund(netsuite, reference)
-    if outcome.refund is None:
-        return outcome
-    refund = outcome.refund
-    store = target.store()
-    outcome.state = store.get(refund.id)
-    if outcome.already_done:
-        return outcome
-    if outcome.state is not None and outcome.state.status is SyncStatus.SKIPPED:
-        # Skipped once is skipped for good: neither the schedule nor an on-demand sync sends it.
-        outcome.skipped_because = outcome.state.reason_detail or "skipped by the loop guard"
-        return outcome
-    outcome.skipped_because = imported_from_bigcommerce(
-        refund, re.compile(settings.loop_guard_external_id_pattern, re.IGNORECASE)
-    )
-    if outcome.skipped_because:
-        return outcome
-    engine = RefundEngine(settings, RefundLedger(store), bigcommerce_client(target, settings))
-    try:
-        outcome.preview = engine.preview(refund)
-    except RefundProblem as problem:
-        outcome.problem = problem
-    except BigCommerceError as error:
-        if error.transient:
-            raise
-        outcome.problem = RefundProblem(classify_rejection(error), f"BigCommerce: {error.message}")
-    return outcome

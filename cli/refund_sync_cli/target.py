@@ -1,9 +1,12 @@
 """Which refund-sync the CLI speaks to: a deployed stack, or the local sandbox. Resolved once, into a Target.
 
-- A stack: its CloudFormation outputs (queue URLs and ARNs, table, functions, secret names), read with
+- A stack: its CloudFormation outputs (queue URLs and ARNs, table, the operator function), read with
   the user's own AWS profile and region.
 - The sandbox: `.sandbox/outputs.json`, written by `python -m refund_sync_sandbox serve` (`make sandbox`):
-  the same outputs, plus the moto endpoint, its fake credentials and the functions' environment.
+  the same outputs, plus the moto endpoint, the sandbox's Lambda Invoke API and their fake credentials.
+
+Either way the commands make the same calls: the state table and the queues to look, the operator
+function to act. No command reads a secret or calls NetSuite or BigCommerce itself.
 
 Every problem a user can fix by pointing the CLI elsewhere (no stack, no sandbox, no credentials)
 becomes a TargetError with one line saying what to do; the CLI exits 2 on it.
@@ -11,7 +14,6 @@ becomes a TargetError with one line saying what to do; the CLI exits 2 on it.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,19 +37,17 @@ from botocore.exceptions import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.config import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation.client import CloudFormationClient
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_lambda.client import LambdaClient
-    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
 STACK_ENV = "REFUND_SYNC_STACK"
 SANDBOX_FILE_ENV = "REFUND_SYNC_SANDBOX_FILE"
 DEFAULT_SANDBOX_FILE = Path(".sandbox/outputs.json")
-LAMBDA_READ_TIMEOUT_SECONDS = 250  # the poller's timeout is 240 s
+LAMBDA_READ_TIMEOUT_SECONDS = 200  # the operator function's timeout is 180 s
 START_SANDBOX = "start it with `make sandbox` (or `python -m refund_sync_sandbox serve`) in another terminal"
 
 # Credentials that are missing, expired or refused: the user fixes these by logging in again.
@@ -68,6 +68,10 @@ class TargetError(Exception):
     """The CLI cannot reach the system it was pointed at; the message says what to do (exit 2)."""
 
 
+class CredentialsProblem(TargetError):
+    """The user's AWS credentials are missing, expired, refused, or their profile does not exist."""
+
+
 class TargetKind(StrEnum):
     STACK = "stack"
     SANDBOX = "sandbox"
@@ -83,22 +87,17 @@ class StackOutputs(BaseModel):
     dead_letter_queue_url: str = Field(alias="DeadLetterQueueUrl")
     dead_letter_queue_arn: str = Field(alias="DeadLetterQueueArn")
     state_table_name: str = Field(alias="StateTableName")
-    poller_function_name: str = Field(alias="PollerFunctionName")
-    consumer_function_name: str = Field(alias="ConsumerFunctionName")
-    netsuite_secret_name: str = Field(alias="NetSuiteSecretName")
-    bigcommerce_secret_name: str = Field(alias="BigCommerceSecretName")
+    operator_function_name: str = Field(alias="OperatorFunctionName")
 
 
 class SandboxOutputs(StackOutputs):
-    """`.sandbox/outputs.json`: the stack outputs, plus how to reach the sandbox's AWS and simulators."""
+    """`.sandbox/outputs.json`: the stack outputs, plus how to reach the sandbox's AWS and Lambda."""
 
     aws_endpoint_url: str = Field(alias="AwsEndpointUrl")
+    lambda_endpoint_url: str = Field(alias="LambdaEndpointUrl")
     aws_region: str = Field(alias="AwsRegion")
     aws_access_key_id: str = Field(alias="AwsAccessKeyId")
     aws_secret_access_key: str = Field(alias="AwsSecretAccessKey")
-    netsuite_url: str = Field(alias="NetSuiteUrl")
-    bigcommerce_url: str = Field(alias="BigCommerceUrl")
-    environment: dict[str, str] = Field(alias="Environment", description="The functions' environment")
 
 
 def _missing_fields(error: ValidationError) -> list[str]:
@@ -114,7 +113,7 @@ class Target:
     outputs: StackOutputs
     session: boto3.session.Session
     endpoint_url: str | None = None
-    function_environment: dict[str, str] | None = None  # the sandbox's; a stack's is read on demand
+    lambda_endpoint_url: str | None = None  # the sandbox's Invoke API (moto runs no functions)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -133,19 +132,23 @@ class Target:
         return Path(self.name).with_name("cli-logs.jsonl")
 
     def _config(self, service: str) -> Config:
+        if service == "lambda":
+            # RequestResponse waits for the operator function (up to its timeout); a retried invoke
+            # would do its work twice.
+            return Config(
+                retries={"max_attempts": 1}, read_timeout=LAMBDA_READ_TIMEOUT_SECONDS, connect_timeout=5
+            )
         if self.is_sandbox:
             # Local and never throttled: a refused connection means the sandbox stopped; say so at once.
             return Config(retries={"max_attempts": 1}, connect_timeout=5)
-        if service == "lambda":
-            # RequestResponse waits for the poller (up to its timeout); a retried invoke would run it twice.
-            return Config(retries={"max_attempts": 1}, read_timeout=LAMBDA_READ_TIMEOUT_SECONDS)
         return Config(retries={"mode": "standard", "max_attempts": 3})
 
     def _client(self, service: str) -> Any:
         if service not in self._clients:
+            endpoint = self.lambda_endpoint_url if service == "lambda" else self.endpoint_url
             self._clients[service] = self.session.client(
                 service,  # type: ignore[call-overload]  # one cache for every service's client
-                endpoint_url=self.endpoint_url,
+                endpoint_url=endpoint,
                 config=self._config(service),
             )
         return self._clients[service]
@@ -158,9 +161,10 @@ class Target:
         client: LambdaClient = self._client("lambda")
         return client
 
-    def secrets(self) -> SecretsManagerClient:
-        client: SecretsManagerClient = self._client("secretsmanager")
-        return client
+    def caller(self) -> str:
+        """Who is asking (STS GetCallerIdentity, which needs no permission): for the audit notes."""
+        arn: str = self._client("sts").get_caller_identity().get("Arn", "")
+        return arn
 
     def table(self) -> Table:
         if "dynamodb-table" not in self._clients:
@@ -174,35 +178,14 @@ class Target:
     def store(self) -> StateStore:
         return StateStore(self.outputs.state_table_name, table=self.table())
 
-    def environment(self) -> dict[str, str]:
-        """The functions' environment variables: the sandbox's, or the deployed poller's configuration."""
-        if self.function_environment is None:
-            configuration = self.lambda_client().get_function_configuration(
-                FunctionName=self.outputs.poller_function_name
-            )
-            self.function_environment = dict(configuration.get("Environment", {}).get("Variables", {}))
-        return self.function_environment
-
-    def settings(self) -> Settings:
-        """The settings the functions run with (validated as they validate them, without this shell's env)."""
-        values = {
-            key.lower(): value
-            for key, value in self.environment().items()
-            if key.lower() in Settings.model_fields
-        }
-        return Settings.model_validate(values)
-
-    def secret_json(self, name: str) -> Any:
-        return json.loads(self.secrets().get_secret_value(SecretId=name)["SecretString"])
-
 
 # -- resolving -------------------------------------------------------------------------------------------
 def open_session(profile: str | None, region: str | None) -> boto3.session.Session:
-    """The user's AWS session (their profile, region and credential chain)."""
+    """The user's AWS session (their profile, or AWS_PROFILE; region; credential chain)."""
     try:
         return boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
-        raise TargetError(f"{error}: check --profile (or AWS_PROFILE) against ~/.aws/config") from None
+        raise CredentialsProblem(f"{error}: check --profile (or AWS_PROFILE) against ~/.aws/config") from None
 
 
 def credentials_problem(error: Exception) -> str | None:
@@ -214,6 +197,8 @@ def credentials_problem(error: Exception) -> str | None:
         )
     if isinstance(error, TokenRetrievalError | SSOError):
         return f"your AWS session has expired or cannot be refreshed ({error}): run `aws sso login` again"
+    if isinstance(error, ProfileNotFound):
+        return f"{error}: check --profile (or AWS_PROFILE) against ~/.aws/config"
     if isinstance(error, NoRegionError):
         return "no AWS region: pass --region (or set AWS_REGION, or a region in your profile)"
     if isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in (
@@ -240,12 +225,12 @@ def resolve_stack(stack_name: str, session: boto3.session.Session) -> Target:
             ) from None
         problem = credentials_problem(error)
         if problem:
-            raise TargetError(problem) from None
+            raise CredentialsProblem(problem) from None
         raise
     except BotoCoreError as error:
         problem = credentials_problem(error)
         if problem:
-            raise TargetError(problem) from None
+            raise CredentialsProblem(problem) from None
         raise
     stack = stacks[0]
     raw = {output["OutputKey"]: output.get("OutputValue", "") for output in stack.get("Outputs", [])}
@@ -287,7 +272,7 @@ def resolve_sandbox(path: Path) -> Target:
         outputs,
         session,
         endpoint_url=outputs.aws_endpoint_url,
-        function_environment=dict(outputs.environment),
+        lambda_endpoint_url=outputs.lambda_endpoint_url,
     )
 
 
@@ -321,5 +306,6 @@ def resolve(
 def sandbox_unreachable(target: Target, error: Exception) -> str | None:
     """A stale outputs file: the sandbox that wrote it is no longer running."""
     if target.is_sandbox and isinstance(error, EndpointConnectionError):
-        return f"nothing answers at {target.endpoint_url}, so the sandbox is not running: {START_SANDBOX}"
+        where = error.kwargs.get("endpoint_url", target.endpoint_url)
+        return f"nothing answers at {where}, so the sandbox is not running: {START_SANDBOX}"
     return None

@@ -1,7 +1,9 @@
 """How the CLI shows things: rich renderables for people, plain dicts for `--json`.
 
 Written for operations staff and NetSuite admins: refunds by their document numbers, statuses in
-colour, and every reason followed by what to do about it (the runbook's words, from Reason).
+colour, and every reason followed by what to do about it (the runbook's words, from Reason). Where a
+table has long columns (failures, outcomes, the dead-letter queue), a narrow terminal or a pipe gets
+one block per refund instead, readable at 80 columns; a wide terminal gets the table.
 """
 
 from __future__ import annotations
@@ -15,25 +17,19 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from rich import box
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from refund_sync.domain.bigcommerce import PaymentOption, RefundItem, RefundItemType
+from refund_sync.domain.bigcommerce import PaymentOption, RefundQuote
 from refund_sync.domain.checkpoint import Checkpoint
+from refund_sync.domain.mapping import RefundPlan
 from refund_sync.domain.money import to_cents
-from refund_sync.domain.netsuite import RecordType
+from refund_sync.domain.netsuite import NetSuiteRefund, RecordType
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
-from refund_sync_cli.operations import (
-    DeadLetter,
-    MoveTask,
-    PreviewOutcome,
-    QueueDepth,
-    RedriveResult,
-    Status,
-    netsuite_id_of,
-)
+from refund_sync_cli.operations import DeadLetter, QueueDepth, Status, netsuite_id_of
 from refund_sync_cli.target import Target
 
 STATUS_STYLES = {
@@ -47,13 +43,22 @@ STATUS_STYLES = {
     SyncStatus.RESOLVED: "green",
 }
 
+
+def payout_pending(document_number: str) -> str:
+    return (
+        "the payout is still to be confirmed: the payout check looks for a gateway decline "
+        f"PayoutCheckDelayMinutes after the sync (it runs every 15 minutes); `refund-sync show "
+        f"{document_number}` then says"
+    )
+
+
 REDRIVE_EXPLAINED = (
-    "A redrive is what the SQS console's [bold]Start DLQ redrive[/bold] does: it moves every message "
-    "from the dead-letter queue back to the refund queue, where the consumer takes each one again.\n"
-    "• The moved messages get new message ids; their bodies (the NetSuite refunds) are unchanged.\n"
-    "• Refunds that are already synced are recognised and [bold]never refunded twice[/bold].\n"
-    "• Refunds that still cannot sync go back to the dead-letter queue with their reason.\n"
-    "• SQS runs one move task per queue at a time.\n"
+    "A redrive moves dead-lettered messages back to the refund queue, where the consumer takes each "
+    "one again; `refund-sync redrive CM-1042` moves one refund's, `--yes` every one.\n"
+    "• Refunds already SYNCED or RESOLVED are skipped (their message is removed), and so are stale "
+    "messages: [bold]nothing is refunded twice[/bold].\n"
+    "• Refunds that still cannot sync come back to the dead-letter queue with their reason.\n"
+    "• Refunds settled by hand: `refund-sync resolve CM-1042 --refunded-by-hand`, not a redrive.\n"
     "Fix the causes first (see [bold]What to do[/bold] below), then redrive."
 )
 
@@ -91,10 +96,19 @@ def when(instant: datetime | None, now: datetime) -> str:
     return f"{instant:%Y-%m-%d %H:%M:%S} UTC ({relative})"
 
 
+def payout_state(state: RefundState) -> str | None:
+    """confirmed, declined, to_be_confirmed (a SYNCED refund the payout check has not seen), or None."""
+    if state.payout_checked_at is not None:
+        return "declined" if state.reason_code == Reason.GATEWAY_DECLINED.name else "confirmed"
+    if state.status is SyncStatus.SYNCED:
+        return "to_be_confirmed"
+    return None
+
+
 def payout_text(state: RefundState, now: datetime) -> str:
     """Whether the payout check has seen the refund through the gateway."""
     if state.payout_checked_at is not None:
-        declined = state.reason_code == Reason.GATEWAY_DECLINED.name
+        declined = payout_state(state) == "declined"
         return f"{'declined' if declined else 'not declined'} (checked {when(state.payout_checked_at, now)})"
     if state.status is SyncStatus.SYNCED:
         return "not checked yet (the scheduled payout check looks for gateway declines)"
@@ -119,8 +133,8 @@ def plural(number: int, one: str, many: str | None = None) -> str:
     return f"{number} {one if number == 1 else many or one + 's'}"
 
 
-def money(amount: Decimal | None, currency: str = "") -> str:
-    return "-" if amount is None else f"{to_cents(amount)} {currency}".rstrip()
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    return "-" if amount is None else f"{to_cents(Decimal(amount))} {currency}".rstrip()
 
 
 def add_row(table: Table, *cells: RenderableType) -> None:
@@ -139,18 +153,47 @@ def title(target: Target, what: str) -> Text:
     return Text.assemble((what, "bold"), (f"  ·  {target.description}", "dim"))
 
 
+def block(headline: Text, fields: Iterable[tuple[str, RenderableType]]) -> RenderableType:
+    """One row of a table as a block: a headline, then label and value lines, indented (80 columns)."""
+    grid = fields_table()
+    for label, value in fields:
+        add_row(grid, label, value)
+    return Group(headline, Padding(grid, (0, 0, 1, 2)))
+
+
+def headline(*parts: Text | str) -> Text:
+    text = Text()
+    for index, part in enumerate(parts):
+        if index:
+            text.append("  ")
+        text.append(part if isinstance(part, Text) else Text(part, style="bold"))
+    return text
+
+
 # -- status -------------------------------------------------------------------------------------------------
 def depth_text(depth: QueueDepth) -> str:
     return f"{depth.waiting} waiting, {depth.in_flight} in flight, {depth.delayed} delayed"
 
 
-def status_view(target: Target, status: Status, now: datetime) -> RenderableType:
-    counts = Table(title="Refunds by status", title_justify="left", box=box.SIMPLE_HEAD)
+def counts_view(counts: Mapping[SyncStatus, int], *, stacked: bool) -> RenderableType:
+    total = sum(counts.values())
+    if stacked:
+        table = Table(title="Refunds by status", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("Status")
+        table.add_column("Refunds", justify="right")
+        for sync_status in SyncStatus:
+            add_row(table, status_text(sync_status), str(counts.get(sync_status, 0)))
+        add_row(table, Text("total", style="bold"), str(total))
+        return table
+    table = Table(title="Refunds by status", title_justify="left", box=box.SIMPLE_HEAD)
     for sync_status in SyncStatus:
-        counts.add_column(status_text(sync_status), justify="right")
-    counts.add_column(Text("total", style="bold"), justify="right")
-    add_row(counts, *[str(status.counts.get(s, 0)) for s in SyncStatus], str(sum(status.counts.values())))
+        table.add_column(status_text(sync_status), justify="right")
+    table.add_column(Text("total", style="bold"), justify="right")
+    add_row(table, *[str(counts.get(s, 0)) for s in SyncStatus], str(total))
+    return table
 
+
+def status_view(target: Target, status: Status, now: datetime, *, stacked: bool) -> RenderableType:
     checkpoint = status.checkpoint
     poller = fields_table()
     add_row(poller, "Last poll", when(checkpoint.last_run_at, now))
@@ -178,18 +221,23 @@ def status_view(target: Target, status: Status, now: datetime) -> RenderableType
     add_row(
         queues,
         "Dead-letter queue",
-        Text(depth_text(dead), style="bold red" if dead.total else ""),
+        Text(
+            f"{depth_text(dead)} (one message per refund)",
+            style="bold red" if dead.total else "",
+        ),
     )
 
     hints = []
-    problems = status.counts.get(SyncStatus.FAILED, 0) + status.counts.get(SyncStatus.HELD, 0)
-    if problems:
-        hints.append(f"{problems} refund(s) need a person: `refund-sync failures` says why and what to do.")
+    if status.problems:
+        hints.append(
+            f"{plural(status.problems, 'refund')} FAILED or HELD need a person: `refund-sync failures` says "
+            "why, what to do, and which have a message in the dead-letter queue."
+        )
     if dead.total:
-        hints.append("`refund-sync redrive` explains the dead-letter queue and moves it back once fixed.")
+        hints.append("`refund-sync redrive` shows the dead-letter queue; fix the causes, then redrive.")
     return Group(
         title(target, "refund-sync status"),
-        counts,
+        counts_view(status.counts, stacked=stacked),
         Panel(poller, title="Poller", title_align="left", box=box.ROUNDED),
         Panel(queues, title="Queues", title_align="left", box=box.ROUNDED),
         *(Text(hint, style="yellow") for hint in hints),
@@ -223,6 +271,7 @@ def status_json(target: Target, status: Status) -> dict[str, Any]:
             "target": target_json(target),
             "counts": {s.value: status.counts.get(s, 0) for s in SyncStatus},
             "total": sum(status.counts.values()),
+            "failed_or_held": status.problems,
             "checkpoint": checkpoint_json(status.checkpoint),
             "refund_queue": depth_json(status.refund_queue),
             "dead_letter_queue": depth_json(status.dead_letter_queue),
@@ -248,7 +297,7 @@ def state_view(state: RefundState, now: datetime) -> RenderableType:
             add_row(facts, "Meaning", meaning_of(state.reason_code))
     if state.reason_detail:
         add_row(facts, "Detail", state.reason_detail)
-    if action_for(state.reason_code) and state.status is not SyncStatus.SYNCED:
+    if action_for(state.reason_code) and state.status not in (SyncStatus.SYNCED, SyncStatus.RESOLVED):
         add_row(facts, "What to do", Text(action_for(state.reason_code), style="yellow"))
     currency = state.currency
     add_row(facts, "NetSuite total", money(state.netsuite_total, currency))
@@ -292,6 +341,7 @@ def state_json(state: RefundState) -> dict[str, Any]:
     data: dict[str, Any] = state.model_dump(mode="json")
     data["meaning"] = meaning_of(state.reason_code)
     data["action"] = action_for(state.reason_code)
+    data["payout"] = payout_state(state)
     return data
 
 
@@ -318,51 +368,83 @@ def candidates_view(reference: str, states: Sequence[RefundState]) -> Renderable
 
 
 # -- failures -----------------------------------------------------------------------------------------------
-def failures_view(target: Target, states: Sequence[RefundState], reason: Reason | None) -> RenderableType:
+def failures_view(
+    target: Target,
+    states: Sequence[RefundState],
+    reason: Reason | None,
+    dead_lettered: set[str],
+    *,
+    stacked: bool,
+) -> RenderableType:
     scope = f" with reason {reason.name}" if reason else ""
     if not states:
         return Group(
             title(target, "refund-sync failures"),
             Text(f"No FAILED or HELD refunds{scope}.", style="green"),
         )
-    table = Table(
-        title=f"{len(states)} refund(s) FAILED or HELD{scope}, most recent first",
-        title_justify="left",
-        show_lines=True,
+    heading = Text(
+        f"{plural(len(states), 'refund')} FAILED or HELD{scope}, most recent first; "
+        f"{len(dead_lettered & {s.netsuite_id for s in states})} with a message in the dead-letter queue",
+        style="bold",
     )
-    table.add_column("Document", style="bold", no_wrap=True)
-    table.add_column("NetSuite id", no_wrap=True)
-    table.add_column("Order", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Reason", no_wrap=True)
-    table.add_column("Detail", ratio=3, overflow="fold")
-    table.add_column("What to do", ratio=3, overflow="fold")
-    for state in states:
-        add_row(
-            table,
-            state.document_number,
-            state.netsuite_id,
-            state.bigcommerce_order_id or "-",
-            status_text(state.status),
-            state.reason_code or "-",
-            state.reason_detail or "",
-            action_for(state.reason_code),
-        )
+    parts: list[RenderableType] = [title(target, "refund-sync failures"), heading]
+    if stacked:
+        parts.append(Text(""))
+        for state in states:
+            where = "in the dead-letter queue" if state.netsuite_id in dead_lettered else "no DLQ message"
+            fields: list[tuple[str, RenderableType]] = [
+                (
+                    "Refund",
+                    f"NetSuite id {state.netsuite_id} · order {state.bigcommerce_order_id or '-'} · "
+                    f"{where} · updated {state.updated_at:%Y-%m-%d %H:%M} UTC",
+                ),
+                ("Detail", state.reason_detail or "-"),
+                ("What to do", Text(action_for(state.reason_code), style="yellow")),
+            ]
+            parts.append(
+                block(
+                    headline(state.document_number, status_text(state.status), state.reason_code or "-"),
+                    fields,
+                )
+            )
+    else:
+        table = Table(show_lines=True)
+        table.add_column("Document", style="bold", no_wrap=True)
+        table.add_column("NetSuite id", no_wrap=True)
+        table.add_column("Order", no_wrap=True)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("Reason", no_wrap=True)
+        table.add_column("DLQ", no_wrap=True)
+        table.add_column("Detail", ratio=3, overflow="fold")
+        table.add_column("What to do", ratio=3, overflow="fold")
+        for state in states:
+            add_row(
+                table,
+                state.document_number,
+                state.netsuite_id,
+                state.bigcommerce_order_id or "-",
+                status_text(state.status),
+                state.reason_code or "-",
+                "yes" if state.netsuite_id in dead_lettered else "no",
+                state.reason_detail or "",
+                action_for(state.reason_code),
+            )
+        parts.append(table)
     by_reason = Counter(state.reason_code or "-" for state in states)
     summary = ", ".join(f"{code} {number}" for code, number in by_reason.most_common())
-    return Group(
-        title(target, "refund-sync failures"),
-        table,
+    parts += [
         Text(f"By reason: {summary}"),
         Text(
-            "After fixing a cause: `refund-sync sync <document number>` retries one refund now; "
-            "`refund-sync redrive` retries everything in the dead-letter queue.",
+            "After fixing a cause: `refund-sync sync <document number>` sends a refund again; "
+            "`refund-sync redrive <document number>` (or `--yes` for all) moves its dead-lettered "
+            "message back; settled by hand: `refund-sync resolve <document number> --refunded-by-hand`.",
             style="dim",
         ),
-    )
+    ]
+    return Group(*parts)
 
 
-def failure_json(state: RefundState) -> dict[str, Any]:
+def failure_json(state: RefundState, dead_lettered: set[str]) -> dict[str, Any]:
     return json_object(
         {
             "document_number": state.document_number,
@@ -374,29 +456,13 @@ def failure_json(state: RefundState) -> dict[str, Any]:
             "detail": state.reason_detail,
             "meaning": meaning_of(state.reason_code),
             "action": action_for(state.reason_code),
+            "in_dead_letter_queue": state.netsuite_id in dead_lettered,
             "updated_at": state.updated_at,
         }
     )
 
 
 # -- preview ------------------------------------------------------------------------------------------------
-def item_words(item: RefundItem, outcome: PreviewOutcome) -> tuple[str, str, str]:
-    """(what, quantity, amount) of one refund item, as the shop names it."""
-    assert outcome.preview is not None
-    if item.item_type is RefundItemType.PRODUCT:
-        line = next((line for line in outcome.preview.order.lines if line.id == item.item_id), None)
-        what = f"{line.sku} {line.name}" if line else f"order line {item.item_id}"
-        amount = f"adjustment {money(item.adjustment)}" if item.adjustment else ""
-        return what, str(item.quantity or ""), amount
-    names = {
-        RefundItemType.SHIPPING: f"shipping (consignment to address {item.item_id})",
-        RefundItemType.HANDLING: f"handling (consignment to address {item.item_id})",
-        RefundItemType.ORDER: "custom amount",
-        RefundItemType.FEE: f"fee {item.item_id}",
-    }
-    return names[item.item_type], "", money(item.amount)
-
-
 def option_text(option: Sequence[PaymentOption]) -> str:
     return " + ".join(
         f"{payment.provider_description or payment.provider_id} {money(payment.amount)}"
@@ -405,122 +471,82 @@ def option_text(option: Sequence[PaymentOption]) -> str:
     )
 
 
-def preview_view(target: Target, outcome: PreviewOutcome) -> RenderableType:
+def preview_view(target: Target, answer: Mapping[str, Any]) -> RenderableType:
+    """The operator function's preview answer (its refund, plan and quote are the engine's models)."""
     parts: list[RenderableType] = [title(target, "refund-sync preview")]
-    refund = outcome.refund
-    if refund is None:
-        parts.append(Text(f"NetSuite has no refund {outcome.reference} in the saved search.", style="red"))
-        for miss in outcome.not_found:
-            for why in miss.reasons:
-                parts.append(Text(f"  {miss.kind} {miss.value}: {why.code} - {why.message}"))
+    if answer.get("refund") is None:
+        parts.append(Text(f"NetSuite has no refund {answer['reference']} in the saved search.", style="red"))
+        for miss in answer.get("not_found", []):
+            for why in miss.get("reasons", []):
+                parts.append(Text(f"  {miss['kind']} {miss['value']}: {why['code']} - {why['message']}"))
         return Group(*parts)
+    refund = NetSuiteRefund.model_validate(answer["refund"])
     facts = fields_table()
     add_row(facts, "NetSuite total", money(refund.total, refund.currency))
     add_row(facts, "BigCommerce order", refund.bigcommerce_order_id or "-")
-    if outcome.state is not None:
-        add_row(facts, "State now", status_text(outcome.state.status))
+    if answer.get("state"):
+        add_row(facts, "State now", status_text(answer["state"]))
     parts.append(Panel(facts, title=Text(refund.label, style="bold"), title_align="left", box=box.ROUNDED))
 
-    if outcome.already_done and outcome.state is not None:
+    if answer.get("already_done"):
         parts.append(
             Text(
-                f"Already {outcome.state.status.value} (BigCommerce refund "
-                f"{outcome.state.bigcommerce_refund_id or '-'}): a sync would do nothing; "
-                "nothing is refunded twice.",
+                f"Already {answer['state']} (BigCommerce refund "
+                f"{answer.get('bigcommerce_refund_id') or '-'}): a sync would do nothing; nothing is "
+                "refunded twice.",
                 style="green",
             )
         )
         return Group(*parts)
-    if outcome.skipped_because:
-        parts.append(
-            verdict(
-                "Would NOT sync: SKIPPED CREATED_FROM_BIGCOMMERCE",
-                outcome.skipped_because,
-                Reason.CREATED_FROM_BIGCOMMERCE,
-            )
+    if not answer.get("would_sync"):
+        reason = reason_of(answer.get("reason"))
+        body = fields_table()
+        add_row(body, "Detail", str(answer.get("detail", "")))
+        if reason is not None:
+            add_row(body, "Meaning", reason.meaning)
+            add_row(body, "What to do", Text(reason.action, style="yellow"))
+        verdict = Text(
+            f"Would NOT sync: {answer.get('status', '')} {answer.get('reason', '')}", style="bold red"
         )
+        parts.append(Panel(body, title=verdict, title_align="left", box=box.ROUNDED))
         return Group(*parts)
 
-    preview = outcome.preview
-    if preview is not None:
-        items = Table(title="The refund request BigCommerce would get", title_justify="left")
-        items.add_column("Item")
-        items.add_column("Quantity", justify="right")
-        items.add_column("Amount", justify="right")
-        for item in preview.plan.items:
-            add_row(items, *item_words(item, outcome))
-        allocations = Table(title="Where each NetSuite amount goes", title_justify="left")
-        allocations.add_column("NetSuite")
-        allocations.add_column("BigCommerce")
-        allocations.add_column("Amount", justify="right")
-        for allocation in preview.plan.allocations:
-            add_row(allocations, allocation.source, allocation.target, money(allocation.amount))
-        quote = fields_table()
-        add_row(quote, "Total", money(preview.quote.total_refund_amount, refund.currency))
-        add_row(quote, "Tax", money(preview.quote.total_refund_tax_amount))
-        if preview.quote.rounding:
-            add_row(quote, "Rounding", money(preview.quote.rounding))
-        if preview.quote.adjustment:
-            add_row(quote, "Adjustment", money(preview.quote.adjustment))
-        add_row(
-            quote,
-            "Methods offered",
-            "\n".join(option_text(option) for option in preview.quote.refund_methods) or "-",
-        )
-        add_row(quote, "Would pay", preview.payments_text or "-")
-        parts += [
-            items,
-            allocations,
-            Panel(quote, title="BigCommerce's quote", title_align="left", box=box.ROUNDED),
-        ]
-    if outcome.problem is not None:
-        reason = outcome.problem.reason
-        parts.append(
-            verdict(f"Would NOT sync: {reason.outcome.value} {reason.name}", outcome.problem.detail, reason)
-        )
-    elif preview is not None:
-        parts.append(
-            Text(
-                "Would sync: the quote matches NetSuite's total and a refund method is available. "
-                "Nothing was created. (A gateway can still decline the refund when it is made.)",
-                style="bold green",
-            )
-        )
+    plan = RefundPlan.model_validate(answer["plan"])
+    quote = RefundQuote.model_validate(answer["quote"])
+    items = Table(title="The refund request BigCommerce would get", title_justify="left")
+    items.add_column("Item", overflow="fold")
+    items.add_column("Quantity", justify="right")
+    items.add_column("Amount", justify="right")
+    for row in answer.get("items", []):
+        add_row(items, row["what"], row["quantity"], row["amount"])
+    allocations = Table(title="Where each NetSuite amount goes", title_justify="left")
+    allocations.add_column("NetSuite", overflow="fold")
+    allocations.add_column("BigCommerce", overflow="fold")
+    allocations.add_column("Amount", justify="right")
+    for allocation in plan.allocations:
+        add_row(allocations, allocation.source, allocation.target, money(allocation.amount))
+    quoted = fields_table()
+    add_row(quoted, "Total", money(quote.total_refund_amount, refund.currency))
+    add_row(quoted, "Tax", money(quote.total_refund_tax_amount))
+    if quote.rounding:
+        add_row(quoted, "Rounding", money(quote.rounding))
+    if quote.adjustment:
+        add_row(quoted, "Adjustment", money(quote.adjustment))
+    add_row(
+        quoted, "Methods offered", "\n".join(option_text(option) for option in quote.refund_methods) or "-"
+    )
+    add_row(quoted, "Would pay", answer.get("payments_text") or "-")
+    parts += [
+        items,
+        allocations,
+        Panel(quoted, title="BigCommerce's quote", title_align="left", box=box.ROUNDED),
+        Text(
+            "Would sync: the quote matches NetSuite's total and a refund method is available. "
+            "Nothing was created. (A gateway can still decline the refund when it is made.)",
+            style="bold green",
+        ),
+    ]
     return Group(*parts)
-
-
-def verdict(headline: str, detail: str, reason: Reason) -> RenderableType:
-    body = fields_table()
-    add_row(body, "Detail", detail)
-    add_row(body, "Meaning", reason.meaning)
-    add_row(body, "What to do", Text(reason.action, style="yellow"))
-    return Panel(body, title=Text(headline, style="bold red"), title_align="left", box=box.ROUNDED)
-
-
-def preview_json(outcome: PreviewOutcome) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "reference": outcome.reference,
-        "would_sync": outcome.would_sync,
-        "already_done": outcome.already_done,
-        "refund": outcome.refund.model_dump(mode="json") if outcome.refund else None,
-        "state": outcome.state.status if outcome.state else None,
-        "not_found": [miss.model_dump(mode="json") for miss in outcome.not_found],
-    }
-    if outcome.preview is not None:
-        data["plan"] = outcome.preview.plan.model_dump(mode="json")
-        data["quote"] = outcome.preview.quote.model_dump(mode="json")
-        data["payments"] = [payment.model_dump(mode="json") for payment in outcome.preview.payments]
-    if outcome.skipped_because:
-        data["reason"] = Reason.CREATED_FROM_BIGCOMMERCE.name
-        data["detail"] = outcome.skipped_because
-        data["action"] = Reason.CREATED_FROM_BIGCOMMERCE.action
-    if outcome.problem is not None:
-        data["status"] = outcome.problem.reason.outcome.value
-        data["reason"] = outcome.problem.reason.name
-        data["detail"] = outcome.problem.detail
-        data["meaning"] = outcome.problem.reason.meaning
-        data["action"] = outcome.problem.reason.action
-    return json_object(data)
 
 
 # -- sync -------------------------------------------------------------------------------------------------
@@ -529,11 +555,19 @@ def sync_report_view(target: Target, report: Mapping[str, Any]) -> RenderableTyp
     enqueued = report.get("enqueued", [])
     if enqueued:
         table = Table(title="Sent to the refund queue", title_justify="left")
-        table.add_column("Refund")
+        table.add_column("Refund", overflow="fold")
         table.add_column("BigCommerce order")
         for entry in enqueued:
             add_row(table, entry.get("refund", ""), entry.get("bigcommerce_order", "-"))
         parts.append(table)
+    for entry in report.get("dead_letters_replaced", []):
+        parts.append(
+            Text(
+                f"Replaced in the dead-letter queue: {entry.get('refund', '')} ({entry.get('reason', '')}): "
+                "the message just sent supersedes it.",
+                style="cyan",
+            )
+        )
     for entry in report.get("not_sent", []):
         parts.append(Text(f"Not sent: {entry.get('refund', '')}: {entry.get('why', '')}", style="yellow"))
     for miss in report.get("not_found", []):
@@ -545,31 +579,48 @@ def sync_report_view(target: Target, report: Mapping[str, Any]) -> RenderableTyp
     return Group(*parts)
 
 
+def outcome_words(state: RefundState | None, finished: bool) -> tuple[Text, str, str]:
+    """(status, result, what to do) of one refund after a sync or redrive."""
+    if state is None or not finished:
+        now = state.status.value if state else "not processed yet"
+        return Text("WAITING", style="magenta"), f"timed out; now {now}", ""
+    if state.status is SyncStatus.SYNCED:
+        result = (
+            f"BigCommerce refund {state.bigcommerce_refund_id}: "
+            f"{money(state.refunded_amount, state.currency)} via {state.refund_method or '-'}"
+        )
+        if payout_state(state) == "to_be_confirmed":
+            result += f"; {payout_pending(state.document_number)}"
+        return status_text(state.status), result, ""
+    result = f"{state.reason_code or ''}: {state.reason_detail or ''}".strip(": ")
+    return status_text(state.status), result, action_for(state.reason_code)
+
+
 def outcomes_view(
-    report: Mapping[str, Any], outcomes: Mapping[str, RefundState | None], finished: set[str]
+    labels: Mapping[str, str],
+    outcomes: Mapping[str, RefundState | None],
+    finished: set[str],
+    *,
+    stacked: bool,
 ) -> RenderableType:
+    """Each refund's outcome: `labels` maps NetSuite id -> how the refund is named."""
+    if stacked:
+        blocks: list[RenderableType] = [Text("Outcome", style="bold")]
+        for netsuite_id, label in labels.items():
+            status, result, action = outcome_words(outcomes.get(netsuite_id), netsuite_id in finished)
+            fields: list[tuple[str, RenderableType]] = [("Result", result)]
+            if action:
+                fields.append(("What to do", Text(action, style="yellow")))
+            blocks.append(block(headline(label, status), fields))
+        return Group(*blocks)
     table = Table(title="Outcome", title_justify="left", show_lines=True)
-    table.add_column("Refund", style="bold")
+    table.add_column("Refund", style="bold", overflow="fold")
     table.add_column("Status", no_wrap=True)
     table.add_column("Result", overflow="fold")
     table.add_column("What to do", overflow="fold")
-    for entry in report.get("enqueued", []):
-        netsuite_id = netsuite_id_of(entry) or ""
-        state = outcomes.get(netsuite_id)
-        if state is None or netsuite_id not in finished:
-            now = state.status.value if state else "not processed yet"
-            waiting = Text("WAITING", style="magenta")
-            add_row(table, entry.get("refund", ""), waiting, f"timed out; now {now}", "")
-            continue
-        if state.status is SyncStatus.SYNCED:
-            result = (
-                f"BigCommerce refund {state.bigcommerce_refund_id}: "
-                f"{money(state.refunded_amount, state.currency)} via {state.refund_method or '-'}"
-            )
-        else:
-            result = f"{state.reason_code or ''}: {state.reason_detail or ''}".strip(": ")
-        action = action_for(state.reason_code) if state.status is not SyncStatus.SYNCED else ""
-        add_row(table, entry.get("refund", ""), status_text(state.status), result, action)
+    for netsuite_id, label in labels.items():
+        status, result, action = outcome_words(outcomes.get(netsuite_id), netsuite_id in finished)
+        add_row(table, label, status, result, action)
     return table
 
 
@@ -585,18 +636,47 @@ def outcome_json(netsuite_id: str, state: RefundState | None, finished: bool) ->
             "action": action_for(state.reason_code) if state else "",
             "bigcommerce_refund_id": state.bigcommerce_refund_id if state else None,
             "refunded_amount": state.refunded_amount if state else None,
+            "payout": payout_state(state) if state else None,
         }
     )
 
 
-# -- redrive ------------------------------------------------------------------------------------------------
-def redrive_view(
+def enqueued_labels(report: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        netsuite_id: str(entry.get("refund", netsuite_id))
+        for entry in report.get("enqueued", [])
+        if (netsuite_id := netsuite_id_of(entry))
+    }
+
+
+# -- the dead-letter queue --------------------------------------------------------------------------------
+def dead_letter_json(letter: DeadLetter, state: RefundState | None = None) -> dict[str, Any]:
+    return {
+        "refund": letter.refund,
+        "netsuite_id": letter.netsuite_id,
+        "document_number": letter.document_number,
+        "message_id": letter.message_id,
+        "reason": letter.reason,
+        "detail": letter.detail,
+        "action": action_for(letter.reason),
+        "state": state.status.value if state else None,
+    }
+
+
+def settled_note(state: RefundState | None) -> str:
+    """Why a redrive would skip a message of this refund (empty: it would move it)."""
+    if state is not None and state.status in (SyncStatus.SYNCED, SyncStatus.RESOLVED, SyncStatus.SKIPPED):
+        return f"already {state.status.value}: a redrive skips it and removes the message"
+    return ""
+
+
+def redrive_preview_view(
     target: Target,
     depth: QueueDepth,
     letters: Sequence[DeadLetter],
-    tasks: Iterable[MoveTask],
+    states: Mapping[str, RefundState],
     *,
-    will_start: bool,
+    stacked: bool,
 ) -> RenderableType:
     parts: list[RenderableType] = [
         title(target, "refund-sync redrive"),
@@ -604,71 +684,94 @@ def redrive_view(
         Text(f"Dead-letter queue: {depth_text(depth)}.", style="bold red" if depth.total else "bold green"),
     ]
     if letters:
-        reasons = Counter(letter.reason for letter in letters)
         shown = "" if len(letters) >= depth.total else f" (the first {len(letters)} of about {depth.total})"
-        table = Table(title=f"Reasons waiting{shown}", title_justify="left", show_lines=True)
-        table.add_column("Reason", style="bold", no_wrap=True)
-        table.add_column("Refunds", justify="right")
-        table.add_column("Which", overflow="fold")
-        table.add_column("What to do", overflow="fold")
-        for reason, number in reasons.most_common():
-            which = [letter.refund for letter in letters if letter.reason == reason]
-            add_row(table, reason, str(number), "\n".join(which), action_for(reason))
-        parts.append(table)
-    for task in tasks:
-        started = f" started {task.started_at:%Y-%m-%d %H:%M} UTC" if task.started_at else ""
-        failure = f"; {task.failure}" if task.failure else ""
+        parts.append(Text(f"Waiting{shown}:", style="bold"))
+        if stacked:
+            for letter in letters:
+                state = states.get(letter.netsuite_id or "")
+                fields: list[tuple[str, RenderableType]] = [("Refund", letter.refund)]
+                if letter.detail:
+                    fields.append(("Detail", letter.detail))
+                note = settled_note(state)
+                fields.append(("What to do", Text(note or action_for(letter.reason), style="yellow")))
+                parts.append(
+                    block(headline(letter.document_number or letter.message_id, letter.reason), fields)
+                )
+        else:
+            table = Table(show_lines=True)
+            table.add_column("Refund", style="bold", overflow="fold")
+            table.add_column("Reason", no_wrap=True)
+            table.add_column("Detail", ratio=2, overflow="fold")
+            table.add_column("What to do", ratio=2, overflow="fold")
+            for letter in letters:
+                state = states.get(letter.netsuite_id or "")
+                add_row(
+                    table,
+                    letter.refund,
+                    letter.reason,
+                    letter.detail,
+                    settled_note(state) or action_for(letter.reason),
+                )
+            parts.append(table)
+    if depth.total:
         parts.append(
             Text(
-                f"Move task {task.status}{started}: {task.moved} of {task.to_move or '?'} moved{failure}",
-                style="cyan",
-            )
-        )
-    if not will_start and depth.total:
-        parts.append(
-            Text(
-                "Nothing was moved. When the causes are fixed: `refund-sync redrive --yes` (or the console's "
-                "Start DLQ redrive).",
+                "Nothing was moved. When the causes are fixed: `refund-sync redrive <document number>` "
+                "for one refund, `refund-sync redrive --yes` for all.",
                 style="yellow",
             )
         )
     return Group(*parts)
 
 
-def redrive_result_view(result: RedriveResult) -> RenderableType:
-    if result.task_handle is not None:
-        return Text(
-            "Redrive started: SQS is moving the dead-letter queue back to the refund queue "
-            f"(task {result.task_handle}). Run `refund-sync redrive` to follow it, `refund-sync status` "
-            "for the queues.",
+def redrive_result_view(answer: Mapping[str, Any]) -> RenderableType:
+    parts: list[RenderableType] = []
+    moved, skipped = answer.get("moved", []), answer.get("skipped", [])
+    parts.append(
+        Text(
+            f"Moved {plural(len(moved), 'message')} back to the refund queue"
+            + (f": {', '.join(entry['refund'] for entry in moved)}." if moved else "."),
+            style="bold green" if moved else "bold",
+        )
+    )
+    for entry in skipped:
+        parts.append(Text(f"Skipped {entry['refund']}: {entry['why']} (message removed).", style="cyan"))
+    if answer.get("left"):
+        parts.append(
+            Text(
+                f"{answer['left']} more waiting (the function ran out of time): run it again.", style="yellow"
+            )
+        )
+    return Group(*parts)
+
+
+def discard_view(answer: Mapping[str, Any]) -> RenderableType:
+    lines = [
+        Text(f"Discarded the dead-letter message of {entry['refund']} ({entry['reason']}).", style="bold")
+        for entry in answer.get("discarded", [])
+    ]
+    lines.append(
+        Text(
+            "Its state keeps its status, with a note; `refund-sync sync <document number>` can still "
+            "send it.",
+            style="dim",
+        )
+    )
+    return Group(*lines)
+
+
+def resolve_view(answer: Mapping[str, Any]) -> RenderableType:
+    state = answer.get("state", {})
+    name = f"{state.get('document_number')} (NetSuite id {state.get('netsuite_id')})"
+    if answer.get("already_resolved"):
+        return Text(f"{name} was already RESOLVED: nothing changed.", style="green")
+    lines = [
+        Text(
+            f"{name} is RESOLVED: refunded by hand. Nothing will ever create it in BigCommerce; the poller "
+            "does not send it again and a redrive of any message of it changes nothing.",
             style="bold green",
         )
-    now = ", ".join(f"{number} {status.value}" for status, number in result.outcomes.items()) or "-"
-    return Text(
-        f"Moved {result.moved} message(s) back to the refund queue and ran the consumer on them. Those "
-        f"refunds are now: {now}. The dead-letter queue holds {result.dead_letter_depth} message(s): "
-        "`refund-sync failures` says why.",
-        style="bold yellow" if result.dead_letter_depth else "bold green",
-    )
-
-
-def dead_letter_json(letter: DeadLetter) -> dict[str, Any]:
-    return {
-        "refund": letter.refund,
-        "netsuite_id": letter.netsuite_id,
-        "reason": letter.reason,
-        "detail": letter.detail,
-        "action": action_for(letter.reason),
-    }
-
-
-def move_task_json(task: MoveTask) -> dict[str, Any]:
-    return json_object(
-        {
-            "status": task.status,
-            "moved": task.moved,
-            "to_move": task.to_move,
-            "started_at": task.started_at,
-            "failure": task.failure,
-        }
-    )
+    ]
+    for entry in answer.get("dead_letters_removed", []):
+        lines.append(Text(f"Removed its dead-letter message ({entry['reason']}).", style="dim"))
+    return Group(*lines)

@@ -106,22 +106,40 @@ def _client(service: Any, endpoint_url: str) -> Any:
     return _session().client(service, endpoint_url=endpoint_url)
 
 
+def physical_name(template: dict[str, Any], value: Any, stack: str) -> str:
+    """A name as CloudFormation resolves it for stack `stack`: `!Sub "${AWS::StackName}-..."`, `!Ref
+    AWS::StackName`, or `!Ref` of a resource whose `Name` is one of those (a schedule group)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        text: str = value["Fn::Sub"]
+        return text.replace("${AWS::StackName}", stack)
+    if isinstance(value, dict) and value.get("Ref") == "AWS::StackName":
+        return stack
+    if isinstance(value, dict) and value.get("Ref") in template["Resources"]:
+        return physical_name(template, template["Resources"][value["Ref"]]["Properties"]["Name"], stack)
+    raise ValueError(f"not a name this sandbox can resolve: {value!r}")
+
+
 def _parameter_default(template: dict[str, Any], name: str) -> Any:
     return template["Parameters"][name]["Default"]
 
 
-def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxAws:
-    """Create the stack's queues, table and (empty) secrets in moto, as template.yaml defines them."""
+def create_stack_resources(endpoint_url: str, *, stack: str = STACK, reset: bool = True) -> SandboxAws:
+    """Create the stack's queues, table and (empty) secrets in moto, as template.yaml defines them.
+
+    `reset`: start from an empty account (the default); without it, the stack goes beside those there."""
     template = load_template()
     resources = template["Resources"]
-    reset_moto(endpoint_url)
+    if reset:
+        reset_moto(endpoint_url)
     sqs = _client("sqs", endpoint_url)
     dynamodb = _client("dynamodb", endpoint_url)
     secrets = _client("secretsmanager", endpoint_url)
 
     dlq_props = resources["DeadLetterQueue"]["Properties"]
     dlq_url = sqs.create_queue(
-        QueueName=f"{stack}-refunds-dlq.fifo",
+        QueueName=physical_name(template, dlq_props["QueueName"], stack),
         Attributes={
             "FifoQueue": "true",
             "MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"]),
@@ -132,7 +150,7 @@ def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxA
     ]
     queue_props = resources["RefundQueue"]["Properties"]
     queue_url = sqs.create_queue(
-        QueueName=f"{stack}-refunds.fifo",
+        QueueName=physical_name(template, queue_props["QueueName"], stack),
         Attributes={
             "FifoQueue": "true",
             "ContentBasedDeduplication": str(queue_props["ContentBasedDeduplication"]).lower(),
@@ -148,7 +166,7 @@ def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxA
     )["QueueUrl"]
 
     table_props = resources["StateTable"]["Properties"]
-    table_name = f"{stack}-state"
+    table_name = f"{stack}-state"  # the template leaves the name to CloudFormation
     dynamodb.create_table(
         TableName=table_name,
         BillingMode=table_props["BillingMode"],
@@ -159,8 +177,9 @@ def create_stack_resources(endpoint_url: str, *, stack: str = STACK) -> SandboxA
 
     names = {}
     for logical_id, key in (("NetSuiteSecret", "netsuite"), ("BigCommerceSecret", "bigcommerce")):
-        name = f"{stack}/{key}"
-        secrets.create_secret(Name=name, SecretString=resources[logical_id]["Properties"]["SecretString"])
+        properties = resources[logical_id]["Properties"]
+        name = physical_name(template, properties["Name"], stack)
+        secrets.create_secret(Name=name, SecretString=properties["SecretString"])
         names[key] = name
 
     return SandboxAws(

@@ -3,12 +3,16 @@
 `drain_queue` is the SQS event source mapping in miniature: receive a batch from the FIFO queue,
 hand it to the consumer handler as an SQS event, delete what succeeded, and leave the reported
 failures for redelivery (and, after maxReceiveCount, the dead-letter queue) — which SQS does itself.
+`serve_lambda_api` is Lambda's Invoke API on a local port, so a client invokes these handlers with the
+same boto3 call as a deployed function.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from flask import Flask, Response, request
 
 from refund_sync.observability import logger
+from refund_sync_sandbox.http_server import HttpServer, serve
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -158,3 +164,67 @@ def drain_queue(
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
     return report
+
+
+# -- the Lambda Invoke API, locally --------------------------------------------------------------------------
+# What boto3's `lambda.invoke` sends and reads (AWS Lambda API Reference, "Invoke"): POST
+# /2015-03-31/functions/{FunctionName}/invocations with the event as the body; the answer is the
+# function's result with HTTP 200, or, when the handler raised, 200 with the header X-Amz-Function-Error
+# and {"errorMessage", "errorType", "stackTrace"} as the body; an unknown function is a 404
+# ResourceNotFoundException. So the CLI invokes the sandbox's functions exactly as it invokes a stack's.
+Invoker = Callable[[str, dict[str, Any]], Any]
+
+
+def lambda_invoke_app(invoke_function: Invoker, known: Callable[[str], bool]) -> Flask:
+    app = Flask("refund-sync-sandbox-lambda")
+
+    @app.post("/2015-03-31/functions/<path:name>/invocations")
+    def invocations(name: str) -> Response:
+        function_name = name.rsplit(":", 1)[-1] if name.startswith("arn:") else name
+        if not known(function_name):
+            return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {function_name}")
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        if invocation_type == "DryRun":
+            return Response(status=204)
+        try:
+            event = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            return _lambda_error(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
+        headers = {"X-Amz-Executed-Version": "$LATEST"}
+        try:
+            result = invoke_function(function_name, event)
+        except Exception as error:  # the handler's own failure, as Lambda reports it
+            body = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }
+            headers["X-Amz-Function-Error"] = "Unhandled"
+            return Response(json.dumps(body), status=200, headers=headers, mimetype="application/json")
+        status = 202 if invocation_type == "Event" else 200
+        payload = "" if status == 202 else json.dumps(result)
+        return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+    return app
+
+
+def _lambda_error(status: int, error_type: str, message: str) -> Response:
+    return Response(
+        json.dumps({"Type": "User", "message": message}),
+        status=status,
+        headers={"x-amzn-ErrorType": error_type},
+        mimetype="application/json",
+    )
+
+
+def serve_lambda_api(invoke_function: Invoker, known: Callable[[str], bool]) -> HttpServer:
+    """The Invoke API on an ephemeral local port, on a daemon thread (stop it with .shutdown())."""
+    return serve(
+        lambda_invoke_app(invoke_function, known),
+        name="lambda-api",
+        host="127.0.0.1",
+        port=0,
+        log_requests=False,
+    )

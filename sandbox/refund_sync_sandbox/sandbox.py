@@ -5,29 +5,46 @@ handlers wired to them exactly as Lambda would run them (environment variables, 
         seed_demo(sandbox)
         sandbox.run_poller()      # the real poller handler, on a scheduled event
         sandbox.drain()           # the real consumer handler, fed from the queue
+
+Lambda's Invoke API is served too (`sandbox.lambda_url`), so the CLI invokes the operator function here
+with the same boto3 call as on a stack. One invocation runs at a time, as the functions' environment
+and caches are the process's.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.utilities import parameters
 
 from refund_consumer.handler import lambda_handler as consumer_handler
+from refund_operator.handler import lambda_handler as operator_handler
 from refund_payout_checker.handler import lambda_handler as payout_check_handler
 from refund_poller.handler import lambda_handler as poller_handler
 from refund_sync.adapters.refund_queue import DeadLetter, peek_dead_letters
 from refund_sync.config import NetSuiteAuthMethod, get_settings
 from refund_sync.services.check_payouts import payout_checker
 from refund_sync.services.consume_refunds import refund_consumer
+from refund_sync.services.operator_actions import operator
 from refund_sync.services.poll_refunds import refund_poller
 from refund_sync_sandbox.aws import SandboxAws, create_stack_resources, environment, moto_server, put_secret
 from refund_sync_sandbox.bigcommerce import BigCommerceStore, start_bigcommerce_server
 from refund_sync_sandbox.bigcommerce.server import RunningServer as BigCommerceServer
-from refund_sync_sandbox.lambda_runtime import DrainReport, drain_queue, invoke
+from refund_sync_sandbox.http_server import HttpServer
+from refund_sync_sandbox.lambda_runtime import (
+    DrainReport,
+    Handler,
+    drain_queue,
+    function_logs_to,
+    invoke,
+    serve_lambda_api,
+)
 from refund_sync_sandbox.netsuite import NetSuiteAccount, SandboxCredentials, start_netsuite_server
 from refund_sync_sandbox.netsuite.server import RunningServer as NetSuiteServer
 
@@ -35,6 +52,28 @@ SANDBOX_ACCOUNT_ID = "1234567_SB1"
 POLLER_TIMEOUT_SECONDS = 240
 CONSUMER_TIMEOUT_SECONDS = 120
 PAYOUT_CHECK_TIMEOUT_SECONDS = 120
+OPERATOR_TIMEOUT_SECONDS = 180
+# The names the sandbox runs the handlers under (the stack's outputs name the deployed ones).
+POLLER_FUNCTION_NAME = "refund-sync-poller"
+CONSUMER_FUNCTION_NAME = "refund-sync-consumer"
+PAYOUT_CHECK_FUNCTION_NAME = "refund-sync-payout-check"
+OPERATOR_FUNCTION_NAME = "refund-sync-operator"
+
+
+class LocalFunction(NamedTuple):
+    handler: Handler
+    timeout_seconds: int
+    feeds_the_queue: bool  # then the consumer takes what it sent, as the SQS event source would
+
+
+FUNCTIONS = {
+    POLLER_FUNCTION_NAME: LocalFunction(poller_handler, POLLER_TIMEOUT_SECONDS, feeds_the_queue=True),
+    CONSUMER_FUNCTION_NAME: LocalFunction(consumer_handler, CONSUMER_TIMEOUT_SECONDS, feeds_the_queue=False),
+    PAYOUT_CHECK_FUNCTION_NAME: LocalFunction(
+        payout_check_handler, PAYOUT_CHECK_TIMEOUT_SECONDS, feeds_the_queue=False
+    ),
+    OPERATOR_FUNCTION_NAME: LocalFunction(operator_handler, OPERATOR_TIMEOUT_SECONDS, feeds_the_queue=True),
+}
 
 
 def reset_process_caches() -> None:
@@ -43,6 +82,7 @@ def reset_process_caches() -> None:
     refund_consumer.cache_clear()
     refund_poller.cache_clear()
     payout_checker.cache_clear()
+    operator.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
@@ -54,6 +94,16 @@ class Sandbox:
     credentials: SandboxCredentials
     auth_method: NetSuiteAuthMethod
     settings: dict[str, str] = field(default_factory=dict)
+    lambda_api: HttpServer | None = None
+    # Where the functions invoked through the Invoke API log and print their metrics: never onto the
+    # caller's output (a CLI run in this process, as the tests run it, reads its own stdout).
+    function_log: Path = Path(os.devnull)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def lambda_url(self) -> str:
+        assert self.lambda_api is not None, "the sandbox serves no Lambda Invoke API"
+        return self.lambda_api.url
 
     @property
     def store(self) -> BigCommerceStore:
@@ -81,13 +131,32 @@ class Sandbox:
 
     @contextmanager
     def active(self) -> Iterator[None]:
-        """The functions' environment, set for the duration of a block (with fresh caches around it)."""
-        with environment(self.environment()):
+        """The functions' environment, set for the duration of a block (with fresh caches around it);
+        one block at a time, whichever thread asks (the Invoke API serves each call on its own)."""
+        with self._lock, environment(self.environment()):
             reset_process_caches()
             try:
                 yield
             finally:
                 reset_process_caches()
+
+    def invoke_function(self, name: str, event: dict[str, Any]) -> Any:
+        """One invocation of a function by its name, as Lambda runs it; a function that sends refunds to
+        the queue (the poller, the operator) is followed by the consumer taking them."""
+        function = FUNCTIONS[name]
+        with self._lock, function_logs_to(self.function_log, append=True):
+            with self.active():
+                result = invoke(
+                    function.handler, event, function_name=name, timeout_seconds=function.timeout_seconds
+                )
+            if function.feeds_the_queue:
+                self.drain()
+        return result
+
+    def run_operator(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The operator function's answer to `event` (what the CLI asks)."""
+        result: dict[str, Any] = self.invoke_function(OPERATOR_FUNCTION_NAME, event)
+        return result
 
     def configure(self, **settings: str) -> None:
         """Change settings by lower-case environment names, e.g. refund_method_policy="store_credit"."""
@@ -102,7 +171,7 @@ class Sandbox:
             result: dict[str, Any] = invoke(
                 poller_handler,
                 event or {"action": "poll"},
-                function_name="refund-sync-poller",
+                function_name=POLLER_FUNCTION_NAME,
                 timeout_seconds=timeout_seconds,
             )
         return result
@@ -113,7 +182,7 @@ class Sandbox:
             result: dict[str, Any] = invoke(
                 payout_check_handler,
                 {},
-                function_name="refund-sync-payout-check",
+                function_name=PAYOUT_CHECK_FUNCTION_NAME,
                 timeout_seconds=PAYOUT_CHECK_TIMEOUT_SECONDS,
             )
         return result
@@ -195,8 +264,10 @@ def running_sandbox(
         netsuite = start_netsuite_server(NetSuiteAccount(credentials))
         sandbox = Sandbox(aws, bigcommerce, netsuite, credentials, auth_method)
         sandbox.configure(**(settings or {}))
+        sandbox.lambda_api = serve_lambda_api(sandbox.invoke_function, FUNCTIONS.__contains__)
         try:
             yield sandbox
         finally:
+            sandbox.lambda_api.shutdown()
             netsuite.stop()
             bigcommerce.stop()

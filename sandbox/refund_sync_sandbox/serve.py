@@ -3,8 +3,10 @@
 Starts AWS on moto and the two simulators, seeds the demo's orders and refunds, runs the poller and the
 consumer once (so there is a story to look at), and writes `.sandbox/outputs.json`: the stack outputs
 a deployed refund-sync has (queue URLs and ARNs, table, functions, secrets), plus how to reach this
-sandbox. `refund-sync ... --sandbox` reads that file. Nothing runs on a schedule here: `refund-sync
-sync` and `refund-sync redrive` run the poller and the consumer themselves.
+sandbox. `refund-sync ... --sandbox` reads that file and invokes the operator function through the
+sandbox's Lambda Invoke API, as it would a stack's. While it runs, the refund queue is fed to the
+consumer as the SQS event source would (every second), so a refund put back for a retry comes back.
+Nothing runs on a schedule: `refund-sync sync` sends refunds on demand.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from refund_sync.adapters.state_store import StateStore
 from refund_sync_sandbox.aws import REGION
 from refund_sync_sandbox.lambda_runtime import function_logs_to
 from refund_sync_sandbox.netsuite import SandboxCredentials
-from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
+from refund_sync_sandbox.sandbox import (
+    CONSUMER_FUNCTION_NAME,
+    OPERATOR_FUNCTION_NAME,
+    PAYOUT_CHECK_FUNCTION_NAME,
+    POLLER_FUNCTION_NAME,
+    Sandbox,
+    running_sandbox,
+)
 from refund_sync_sandbox.scenarios import DEMO_SETTINGS, scenarios, seed
 
 OUTPUTS_FILE = Path(".sandbox/outputs.json")
-# The names the sandbox runs the handlers under (Sandbox.run_poller, drain and run_payout_check use the same).
-POLLER_FUNCTION_NAME = "refund-sync-poller"
-CONSUMER_FUNCTION_NAME = "refund-sync-consumer"
-PAYOUT_CHECK_FUNCTION_NAME = "refund-sync-payout-check"
+EVENT_SOURCE_INTERVAL_SECONDS = 1.0
 
 
 def _queue_arn(sandbox: Sandbox, queue_url: str) -> str:
@@ -49,9 +55,11 @@ def sandbox_outputs(sandbox: Sandbox) -> dict[str, Any]:
         "PollerFunctionName": POLLER_FUNCTION_NAME,
         "ConsumerFunctionName": CONSUMER_FUNCTION_NAME,
         "PayoutCheckFunctionName": PAYOUT_CHECK_FUNCTION_NAME,
+        "OperatorFunctionName": OPERATOR_FUNCTION_NAME,
         "NetSuiteSecretName": aws.netsuite_secret_name,
         "BigCommerceSecretName": aws.bigcommerce_secret_name,
         "AwsEndpointUrl": aws.endpoint_url,
+        "LambdaEndpointUrl": sandbox.lambda_url,
         "AwsRegion": REGION,
         "AwsAccessKeyId": environment["AWS_ACCESS_KEY_ID"],
         "AwsSecretAccessKey": environment["AWS_SECRET_ACCESS_KEY"],
@@ -97,6 +105,7 @@ def usage(sandbox: Sandbox, path: Path, seeded: list[str], counts: Counter[str])
         f"  refund-sync show CR-5013 {flag}",
         f"  refund-sync preview CM-5008 {flag}",
         f"  refund-sync redrive {flag}",
+        f"  refund-sync resolve CM-5008 --refunded-by-hand {flag}",
         "Settle order 5013's card payment, then sync its refund again:",
         f"  curl -X PATCH {sandbox.bigcommerce.url}/__sandbox/orders/5013/tenders/braintree "
         "-H 'Content-Type: application/json' -d '{\"settled\": true}'",
@@ -105,6 +114,18 @@ def usage(sandbox: Sandbox, path: Path, seeded: list[str], counts: Counter[str])
         f"{path.with_name('sandbox-logs.jsonl')} (this start).",
     ]
     return "\n".join(lines)
+
+
+def feed_the_consumer(sandbox: Sandbox, stop: threading.Event) -> threading.Thread:
+    """The SQS event source of a deployed consumer: the refund queue, handed over while messages come."""
+
+    def run() -> None:
+        while not stop.wait(EVENT_SOURCE_INTERVAL_SECONDS):
+            sandbox.drain()
+
+    thread = threading.Thread(target=run, name="sandbox-event-source", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve(
@@ -136,7 +157,9 @@ def serve(
                 sandbox.drain()
                 sandbox.run_payout_check()
             counts = _counts(sandbox)
+        sandbox.function_log = path.with_name("cli-logs.jsonl")
         write_outputs(sandbox, path)
+        event_source = feed_the_consumer(sandbox, stop)
         try:
             print(usage(sandbox, path, seeded, counts), file=out, flush=True)
             if ready is not None:
@@ -146,3 +169,5 @@ def serve(
             pass
         finally:
             path.unlink(missing_ok=True)
+            stop.set()
+            event_source.join(timeout=30)

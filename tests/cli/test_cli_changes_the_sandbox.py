@@ -1,8 +1,11 @@
-"""The operator CLI fixing things on a served sandbox: sync on demand, and redrive.
+"""The operator CLI fixing things on a served sandbox: sync on demand, and the dead-letter queue one
+message at a time (redrive, discard, resolve).
 
-The sandbox is started the way `make sandbox` starts it (`serve`, here in a thread), so these tests
-also check what `serve` writes for the CLI. The tests run in order: a refund fails, is fixed and
-synced, then the dead-letter queue is redriven.
+The sandbox is started the way `make sandbox` starts it (`serve`, here in a thread: it serves Lambda's
+Invoke API, so the CLI invokes the real operator handler with the same boto3 call as on a stack, and
+feeds the refund queue to the consumer as the SQS event source would). The tests run in order, as an
+operator's day: a refund fails again, is fixed and synced; another is settled by hand; the rest is
+redriven.
 """
 
 from __future__ import annotations
@@ -10,15 +13,20 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
+from refund_sync.adapters.refund_queue import DeadLetter, RefundMessage
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import SyncStatus
+from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync_cli.target import SandboxOutputs, StackOutputs, resolve_sandbox
 from refund_sync_sandbox.netsuite import SandboxCredentials
 from refund_sync_sandbox.sandbox import Sandbox
@@ -40,6 +48,45 @@ class Served:
 
     def states(self) -> StateStore:
         return StateStore(self.sandbox.aws.table_name)
+
+    def state(self, document_number: str) -> RefundState:
+        with self.sandbox.active():
+            (state,) = self.states().find_by_document_number(document_number)
+        return state
+
+    def netsuite_id(self, document_number: str) -> str:
+        return self.state(document_number).netsuite_id
+
+    def letters(self, document_number: str | None = None) -> list[DeadLetter]:
+        letters = self.sandbox.dead_letters()
+        return [letter for letter in letters if document_number in (None, letter.document_number)]
+
+    def plant_dead_letter(self, document_number: str, *, sent_at: datetime, reason: str) -> None:
+        """A message in the dead-letter queue that an earlier version, or a console move, left behind."""
+        message = RefundMessage(
+            refund=self.sandbox.account.refund(self.netsuite_id(document_number)),
+            sent_by="schedule",
+            sent_at=sent_at,
+        )
+        self.sandbox.aws.sqs().send_message(
+            QueueUrl=self.sandbox.aws.dead_letter_queue_url,
+            MessageBody=message.body,
+            MessageGroupId=message.group_id,
+            MessageDeduplicationId=f"planted-{document_number}-{sent_at.timestamp()}",
+            MessageAttributes={"FailureReason": {"DataType": "String", "StringValue": reason}},
+        )
+
+    def wait_until_the_refund_queue_is_empty(self) -> None:
+        sqs = self.sandbox.aws.sqs()
+        for _ in range(100):
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=self.sandbox.aws.refund_queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if set(attributes.values()) == {"0"}:
+                return
+            time.sleep(0.2)
+        raise AssertionError("the consumer did not take the refund queue")
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +129,19 @@ def served(
     assert not outputs.exists()
 
 
+def invoke(written: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    client = boto3.client(
+        "lambda",
+        endpoint_url=written["LambdaEndpointUrl"],
+        region_name=written["AwsRegion"],
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
+    response = client.invoke(FunctionName=written["OperatorFunctionName"], Payload=json.dumps(event).encode())
+    answer: dict[str, Any] = json.loads(response["Payload"].read())
+    return answer
+
+
 def test_serve_writes_the_stack_outputs_and_how_to_reach_the_sandbox(served: Served) -> None:
     written = json.loads(served.outputs.read_text())
 
@@ -90,38 +150,53 @@ def test_serve_writes_the_stack_outputs_and_how_to_reach_the_sandbox(served: Ser
     assert {field.alias for field in SandboxOutputs.model_fields.values()} <= written.keys()
     assert written["RefundQueueArn"].endswith("refunds.fifo")
     assert written["DeadLetterQueueArn"].endswith("refunds-dlq.fifo")
-    assert written["Environment"]["AWS_ENDPOINT_URL"] == written["AwsEndpointUrl"]
-    target = resolve_sandbox(served.outputs)
-    assert target.settings().handling_items == ["Handling Fee"]  # the demo's settings travel with it
+    assert resolve_sandbox(served.outputs).lambda_endpoint_url == written["LambdaEndpointUrl"]
+    # The sandbox's Invoke API runs the real operator handler, as Lambda would
+    assert invoke(written, {"action": "no-such-action"})["error"]["code"] == "UNKNOWN_ACTION"
     assert f"refund-sync status --sandbox-file {served.outputs}" in served.usage
     assert "7 SYNCED" in served.usage  # serve ran the poller and the consumer once
 
 
-def test_a_failed_refund_syncs_once_its_cause_is_fixed(served: Served) -> None:
-    # Given CR-5013 failed because the card payment was not settled
+def test_a_failed_sync_replaces_the_refunds_dead_letter_instead_of_adding_a_second(served: Served) -> None:
+    # Given CR-5013 in the dead-letter queue, failed because the card payment was not settled
+    assert len(served.letters("CR-5013")) == 1
+
+    # When the operator syncs it again before the payment settles
     still = run_cli("sync", "CR-5013", *served.args, "--json")
+
+    # Then it fails the same way, and its new message replaced the old one: one message per refund
     assert still.exit_code == 1, still.output
-    [outcome] = json_of(still)["outcomes"]
+    answer = json_of(still)
+    [outcome] = answer["outcomes"]
     assert (outcome["status"], outcome["reason"], outcome["finished"]) == (
         "FAILED",
         "PAYMENT_NOT_SETTLED",
         True,
     )
     assert outcome["action"] == Reason.PAYMENT_NOT_SETTLED.action
+    assert [entry["reason"] for entry in answer["report"]["dead_letters_replaced"]] == ["PAYMENT_NOT_SETTLED"]
+    [letter] = served.letters("CR-5013")
+    assert letter.sent_at is not None and letter.sent_at > datetime.now(UTC) - timedelta(minutes=1)
 
+
+def test_a_failed_refund_syncs_once_its_cause_is_fixed_and_says_its_payout_is_unconfirmed(
+    served: Served,
+) -> None:
     # When the payment settles and the operator syncs it again
     served.sandbox.store.set_tender(UNSETTLED_ORDER, "braintree", settled=True)
-    fixed = run_cli("sync", "CR-5013", *served.args)
+    fixed = run_cli("sync", "cr-5013", *served.args, env={"COLUMNS": "80"})
 
-    # Then it ends SYNCED (exit 0), with one refund at BigCommerce
+    # Then it ends SYNCED (exit 0), with one refund at BigCommerce, and the CLI says the payout is unchecked
     assert fixed.exit_code == 0, fixed.output
     assert "SYNCED" in fixed.stdout and "BigCommerce refund" in fixed.stdout
+    assert "payout is still to be confirmed" in " ".join(fixed.stdout.split())
     refunds = served.sandbox.store.list_refunds(order_ids=[UNSETTLED_ORDER])
     assert len(refunds) == 1
-    with served.sandbox.active():
-        state = served.states().find_by_document_number("CR-5013")[0]
+    state = served.state("CR-5013")
     assert state.status is SyncStatus.SYNCED
     assert state.bigcommerce_refund_id == refunds[0].id
+    # and no stale message of it is left in the dead-letter queue
+    assert served.letters("CR-5013") == []
 
 
 def test_syncing_synced_refunds_sends_nothing_and_refunds_nothing_twice(served: Served) -> None:
@@ -147,27 +222,130 @@ def test_sync_reports_what_netsuite_does_not_have_and_needs_a_refund(served: Ser
     assert "name at least one refund" in nothing.stderr
 
 
-def test_redrive_with_yes_moves_the_dead_letters_back_and_runs_them(served: Served) -> None:
-    # Given the demo's failures in the dead-letter queue: CR-5013's twice (the demo's and the failed
-    # on-demand sync's), though it has synced since
-    waiting = [letter.document_number for letter in served.sandbox.dead_letters()]
-    assert waiting.count("CR-5013") == 2
+def test_status_counts_agree_with_failures(served: Served) -> None:
+    status = json_of(run_cli("status", *served.args, "--json"))
+    failures = json_of(run_cli("failures", *served.args, "--json"))
 
-    # When the operator redrives
+    assert status["failed_or_held"] == status["counts"]["FAILED"] + status["counts"]["HELD"]
+    assert status["failed_or_held"] == failures["count"] == len(failures["failures"])
+    # One message per refund, each of a refund still failed or held: the queue and the list agree
+    assert status["dead_letter_queue"]["waiting"] == failures["in_dead_letter_queue"]
+    listed = {f["netsuite_id"] for f in failures["failures"] if f["in_dead_letter_queue"]}
+    letters = [letter.netsuite_id or "" for letter in served.letters()]
+    assert sorted(letters) == sorted(listed)
+
+
+def test_resolve_records_a_refund_settled_by_hand_for_good(served: Served) -> None:
+    # Given CM-5008, held for an amount mismatch, refunded by hand in the control panel
+    [held_letter] = served.letters("CM-5008")
+    refunds_before = len(served.sandbox.store.list_refunds(order_ids=[5008]))
+
+    result = run_cli(
+        "resolve", "cm-5008", "--refunded-by-hand", "--note", "27.75 refunded in the control panel",
+        *served.args, "--json",
+    )  # fmt: skip
+
+    # Then it is RESOLVED, with the note, and its message left the dead-letter queue
+    assert result.exit_code == 0, result.output
+    assert json_of(result)["state"]["status"] == "RESOLVED"
+    state = served.state("CM-5008")
+    assert state.status is SyncStatus.RESOLVED
+    assert "27.75 refunded in the control panel" in state.history[-1].note
+    assert served.letters("CM-5008") == []
+
+    # When its old message comes back anyway (a console redrive of a copy) and NetSuite edits it
+    message = RefundMessage(
+        refund=served.sandbox.account.refund(state.netsuite_id), sent_by="schedule", sent_at=datetime.now(UTC)
+    )
+    served.sandbox.aws.sqs().send_message(
+        QueueUrl=served.sandbox.aws.refund_queue_url,
+        MessageBody=message.body,
+        MessageGroupId=message.group_id,
+        MessageDeduplicationId=f"copy-of-{held_letter.message_id}",
+    )
+    served.wait_until_the_refund_queue_is_empty()
+    served.sandbox.account.touch(state.netsuite_id)
+    poll = served.sandbox.run_poller()
+
+    # Then nothing changes: still RESOLVED, nothing created, nothing sent
+    assert served.state("CM-5008").status is SyncStatus.RESOLVED
+    assert len(served.sandbox.store.list_refunds(order_ids=[5008])) == refunds_before
+    assert poll["enqueued"] == 0
+    assert served.letters("CM-5008") == []
+
+
+def test_resolving_a_refund_refund_sync_made_is_refused(served: Served) -> None:
+    result = run_cli("resolve", "CM-5001", "--refunded-by-hand", *served.args, "--json")
+    without_how = run_cli("resolve", "CM-5010", *served.args)
+
+    assert result.exit_code == 1
+    assert json_of(result)["error"]["code"] == "CANNOT_RESOLVE"
+    assert "SYNCED" in json_of(result)["error"]["message"]
+    assert served.state("CM-5001").status is SyncStatus.SYNCED
+    assert without_how.exit_code == 2 and "--refunded-by-hand" in without_how.stderr
+
+
+def test_discard_deletes_one_message_and_notes_why_on_the_refund(served: Served) -> None:
+    result = run_cli("discard", "CR-5011", "--reason", "the line is corrected in NetSuite", *served.args)
+    again = run_cli("discard", "CR-5011", "--reason", "twice", *served.args, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert served.letters("CR-5011") == []
+    state = served.state("CR-5011")
+    assert state.status is SyncStatus.FAILED  # still listed among the failures; `sync` can send it
+    assert "discarded: the line is corrected in NetSuite" in state.history[-1].note
+    failures = {
+        f["document_number"]: f for f in json_of(run_cli("failures", *served.args, "--json"))["failures"]
+    }
+    assert failures["CR-5011"]["in_dead_letter_queue"] is False
+    assert again.exit_code == 1
+    assert json_of(again)["error"]["code"] == "NOT_IN_DEAD_LETTER_QUEUE"
+
+
+def test_redrive_of_one_refund_moves_only_its_message(served: Served) -> None:
+    others = sorted(letter.message_id for letter in served.letters() if letter.document_number != "CM-5010")
+
+    result = run_cli("redrive", "cm-5010", *served.args, "--json")
+
+    # Then only CM-5010 went back; it failed the same way and is back, once; the others never moved
+    assert result.exit_code == 0, result.output
+    answer = json_of(result)
+    assert [entry["document_number"] for entry in answer["result"]["moved"]] == ["CM-5010"]
+    [outcome] = answer["outcomes"]
+    assert (outcome["status"], outcome["reason"]) == ("FAILED", "ORDER_ID_MISSING")
+    assert len(served.letters("CM-5010")) == 1
+    assert sorted(m.message_id for m in served.letters() if m.document_number != "CM-5010") == others
+
+
+def test_redrive_of_everything_skips_settled_and_stale_messages_and_says_so(served: Served) -> None:
+    # Given leftovers an earlier version could leave: messages of a refund since SYNCED and of one
+    # RESOLVED, and an older second message of CR-5009
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    served.plant_dead_letter("CM-5001", sent_at=long_ago, reason="RETRIES_EXHAUSTED")
+    served.plant_dead_letter("CM-5008", sent_at=long_ago, reason="AMOUNT_MISMATCH")
+    served.plant_dead_letter("CR-5009", sent_at=long_ago, reason="ORDER_NOT_FOUND")
+    failing = {"CR-5009", "CM-5010"}
+    refunds_before = len(served.sandbox.store.list_refunds())
+
+    shown = run_cli("redrive", *served.args, env={"COLUMNS": "80"})
     result = run_cli("redrive", "--yes", *served.args, "--json")
 
-    # Then every message moved; CR-5013 was recognised as synced (not refunded again); the rest came back
+    # Then the preview marks the settled ones, and the redrive skips them and the older duplicate, saying
+    # why, and moves the rest, which come back with their reasons: one message each
+    assert shown.exit_code == 0 and "already SYNCED" in shown.stdout and "already RESOLVED" in shown.stdout
     assert result.exit_code == 0, result.output
-    redriven = json_of(result)
-    assert redriven["started"] is True
-    assert redriven["result"]["moved"] == len(waiting)
-    back = {letter.document_number for letter in served.sandbox.dead_letters()}
-    assert back == set(waiting) - {"CR-5013"}
-    assert redriven["result"]["dead_letter_depth"] == len(back)
-    # The moved refunds, by status now: CR-5013 still SYNCED; the rest as they were
-    assert redriven["result"]["outcomes"] == {"SYNCED": 1, "FAILED": len(back) - 1, "HELD": 1}
-    paid = [r for r in served.sandbox.store.list_refunds(order_ids=[UNSETTLED_ORDER]) if not r.fully_declined]
-    assert len(paid) == 1
+    answer = json_of(result)["result"]
+    skipped = {
+        (entry["document_number"], entry["why"].split(" (")[0].split(":")[0]) for entry in answer["skipped"]
+    }
+    assert skipped == {
+        ("CM-5001", "already SYNCED"),
+        ("CM-5008", "already RESOLVED"),
+        ("CR-5009", "a newer message of the same refund is in the dead-letter queue"),
+    }
+    assert sorted(entry["document_number"] for entry in answer["moved"]) == sorted(failing)
+    assert sorted(letter.document_number or "" for letter in served.letters()) == sorted(failing)
+    assert len(served.sandbox.store.list_refunds()) == refunds_before
 
 
 def test_show_lists_refunds_that_share_a_document_number(served: Served) -> None:
@@ -178,7 +356,10 @@ def test_show_lists_refunds_that_share_a_document_number(served: Served) -> None
         store.save(original.model_copy(update={"netsuite_id": "99001"}), expected_version=None)
 
     result = run_cli("show", "CR-5009", *served.args)
+    as_json = run_cli("show", "cr-5009", *served.args, "--json")
 
-    assert result.exit_code == 2
+    assert result.exit_code == as_json.exit_code == 2
     assert original.netsuite_id in result.stdout and "99001" in result.stdout
     assert "name one by its NetSuite id" in result.stdout
+    assert json_of(as_json)["error"]["code"] == "AMBIGUOUS"
+    assert {r["netsuite_id"] for r in json_of(as_json)["refunds"]} == {original.netsuite_id, "99001"}

@@ -1,5 +1,7 @@
 """Pointing the CLI at a deployed stack (AWS stubbed with botocore's Stubber), and the mistakes a user
-can make pointing it anywhere: each is one line saying what to do, and exit code 2."""
+can make pointing it anywhere: each is one line saying what to do (or, under --json, a JSON error with
+its code), and exit code 2. On a stack, acting means invoking the operator function: the stubs show
+that nothing else is called (no secret, no NetSuite or BigCommerce)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ OUTPUTS = {
     "StateTableName": f"{STACK}-state",
     "PollerFunctionName": f"{STACK}-poller",
     "ConsumerFunctionName": f"{STACK}-consumer",
+    "OperatorFunctionName": f"{STACK}-operator",
     "NetSuiteSecretName": f"{STACK}/netsuite",
     "BigCommerceSecretName": f"{STACK}/bigcommerce",
     "AlarmTopicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{STACK}-alarms",
@@ -63,7 +66,7 @@ def aws_clients() -> AwsClients:
     session = boto3.session.Session(
         region_name="eu-west-1", aws_access_key_id="test", aws_secret_access_key="test"
     )
-    clients = {service: session.client(service) for service in ("cloudformation", "sqs", "lambda")}
+    clients = {service: session.client(service) for service in ("cloudformation", "sqs", "lambda", "sts")}
     return AwsClients(session, clients, session.resource("dynamodb"))
 
 
@@ -139,7 +142,7 @@ def dead_letter(reason: Reason, detail: str) -> dict[str, Any]:
     }
 
 
-def expect_dead_letter_queue_read(aws: StubbedAws, *, waiting: int, tasks: list[dict[str, Any]]) -> None:
+def expect_dead_letter_queue_peek(aws: StubbedAws, *, waiting: int) -> None:
     aws["sqs"].add_response(
         "get_queue_attributes",
         {
@@ -168,100 +171,132 @@ def expect_dead_letter_queue_read(aws: StubbedAws, *, waiting: int, tasks: list[
         {"Successful": [{"Id": "0"}], "Failed": []},
         {"QueueUrl": DLQ_URL, "Entries": [{"Id": "0", "ReceiptHandle": "r-1", "VisibilityTimeout": 0}]},
     )
-    aws["sqs"].add_response(
-        "list_message_move_tasks", {"Results": tasks}, {"SourceArn": DLQ_ARN, "MaxResults": 3}
+
+
+def expect_operator(
+    aws: StubbedAws, event: dict[str, Any], answer: dict[str, Any], *, error: bool = False
+) -> None:
+    """The one call an acting command makes on a stack: the operator function, with `event`."""
+    payload = json.dumps(answer).encode()
+    response: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
+    }
+    if error:
+        response["FunctionError"] = "Unhandled"
+    aws["lambda"].add_response(
+        "invoke",
+        response,
+        {
+            "FunctionName": OUTPUTS["OperatorFunctionName"],
+            "InvocationType": "RequestResponse",
+            "Payload": json.dumps(event).encode(),
+        },
+    )
+
+
+def expect_caller(aws: StubbedAws) -> None:
+    aws["sts"].add_response(
+        "get_caller_identity",
+        {"Arn": f"arn:aws:iam::{ACCOUNT}:user/ops", "Account": ACCOUNT, "UserId": "AIDA"},
     )
 
 
 # -- a deployed stack ----------------------------------------------------------------------------------------
-def test_redrive_on_a_stack_starts_the_move_task_from_the_dlq_to_the_refund_queue(aws: StubbedAws) -> None:
-    # Given a stack whose dead-letter queue holds a refund whose payment has settled since
+def test_redrive_without_yes_peeks_the_dead_letter_queue_and_moves_nothing(aws: StubbedAws) -> None:
+    # Given a stack whose dead-letter queue holds a refund (about 60 waiting)
     aws.stack()
-    expect_dead_letter_queue_read(aws, waiting=1, tasks=[])
-    # Then the redrive is SQS's own move task, from the DLQ's ARN to the refund queue's (from the outputs)
-    aws["sqs"].add_response(
-        "start_message_move_task",
-        {"TaskHandle": "task-1"},
-        {"SourceArn": DLQ_ARN, "DestinationArn": QUEUE_ARN},
+    expect_dead_letter_queue_peek(aws, waiting=60)
+    aws["dynamodb"].add_response("batch_get_item", {"Responses": {OUTPUTS["StateTableName"]: []}})
+
+    result = run_cli("redrive", "--stack-name", STACK, "--json")
+
+    # Then it shows what waits, and why, having called nothing but the reads stubbed above
+    assert result.exit_code == 0, result.output
+    redrive = json_of(result)
+    assert redrive["started"] is False
+    assert redrive["reasons"] == {"PAYMENT_NOT_SETTLED": 1}
+    assert redrive["messages"][0]["refund"] == "Credit Memo CR-5013 (NetSuite id 1038)"
+    assert redrive["messages"][0]["action"] == Reason.PAYMENT_NOT_SETTLED.action
+
+
+def test_redrive_of_one_refund_on_a_stack_asks_the_operator_function(aws: StubbedAws) -> None:
+    aws.stack()
+    moved = {"refund": "Cash Refund CR-5013 (NetSuite id 1038)", "netsuite_id": "1038", "reason": "X"}
+    expect_operator(
+        aws,
+        {"action": "redrive", "refund": "CR-5013"},
+        {"ok": True, "operation": "redrive", "moved": [moved], "skipped": [], "left": 0},
     )
 
-    # When the operator confirms the redrive
-    result = run_cli("redrive", "--stack-name", STACK, "--yes", "--json")
+    result = run_cli("redrive", " CR-5013 ", "--stack-name", STACK, "--no-wait", "--json")
 
     assert result.exit_code == 0, result.output
-    redriven = json_of(result)
-    assert redriven["target"] == {"kind": "stack", "name": STACK}
-    assert redriven["reasons"] == {"PAYMENT_NOT_SETTLED": 1}
-    assert redriven["messages"][0]["refund"] == "Credit Memo CR-5013 (NetSuite id 1038)"
-    assert redriven["messages"][0]["action"] == Reason.PAYMENT_NOT_SETTLED.action
-    assert redriven["result"]["task_handle"] == "task-1"
+    assert json_of(result)["result"]["moved"] == [moved]
 
 
-def test_redrive_on_a_stack_explains_without_yes_and_shows_the_running_task(aws: StubbedAws) -> None:
+def test_resolve_and_discard_on_a_stack_ask_the_operator_function_and_say_who_asked(aws: StubbedAws) -> None:
+    who = f"arn:aws:iam::{ACCOUNT}:user/ops"
     aws.stack()
-    running = {
-        "TaskHandle": "task-0",
-        "Status": "RUNNING",
-        "SourceArn": DLQ_ARN,
-        "ApproximateNumberOfMessagesMoved": 40,
-        "ApproximateNumberOfMessagesToMove": 100,
-        "StartedTimestamp": int((datetime.now(UTC) - timedelta(minutes=2)).timestamp() * 1000),
+    expect_caller(aws)
+    expect_operator(
+        aws,
+        {"action": "discard", "refund": "CR-5011", "reason": "corrected in NetSuite", "requested_by": who},
+        {"ok": True, "operation": "discard", "discarded": [], "states": []},
+    )
+
+    discarded = run_cli("discard", "CR-5011", "--reason", "corrected in NetSuite", "--stack-name", STACK)
+
+    aws.stack()
+    expect_caller(aws)
+    expect_operator(
+        aws,
+        {
+            "action": "resolve",
+            "refund": "CM-5008",
+            "how": "refunded_by_hand",
+            "note": "",
+            "requested_by": who,
+        },
+        {"ok": False, "operation": "resolve", "error": {"code": "CANNOT_RESOLVE", "message": "it is SYNCED"}},
+    )
+    refused = run_cli("resolve", "CM-5008", "--refunded-by-hand", "--stack-name", STACK, "--json")
+
+    assert discarded.exit_code == 0, discarded.output
+    assert refused.exit_code == 1
+    assert json_of(refused) == {
+        "exit_code": 1,
+        "error": {"code": "CANNOT_RESOLVE", "message": "it is SYNCED"},
     }
-    expect_dead_letter_queue_read(aws, waiting=60, tasks=[running])
-
-    result = run_cli("redrive", "--stack-name", STACK)
-
-    assert result.exit_code == 0, result.output
-    assert "Move task RUNNING" in result.stdout and "40 of 100 moved" in result.stdout
-    assert "the first 1 of about 60" in result.stdout
-    assert "Nothing was moved" in result.stdout
 
 
-def test_a_second_redrive_is_refused_while_one_runs(aws: StubbedAws) -> None:
-    aws.stack()
-    running = {"TaskHandle": "task-0", "Status": "RUNNING", "SourceArn": DLQ_ARN}
-    expect_dead_letter_queue_read(aws, waiting=3, tasks=[running])
-
-    result = run_cli("redrive", "--stack-name", STACK, "--yes")
-
-    assert result.exit_code == 1
-    assert "a redrive is already running" in result.stderr
-
-
-def test_sync_on_a_stack_invokes_the_poller_function(aws: StubbedAws) -> None:
+def test_sync_on_a_stack_invokes_the_operator_function(aws: StubbedAws) -> None:
     # Given the refund's state before the sync (to tell its new outcome from the old)
     aws.stack()
     aws["dynamodb"].add_response("batch_get_item", {"Responses": {OUTPUTS["StateTableName"]: []}})
+    for _ in range(2):  # cm-77 by document number, as typed and in capitals (CM-77): never seen
+        aws["dynamodb"].add_response("query", {"Items": [], "Count": 0, "ScannedCount": 0})
     report = {
         "enqueued": [{"refund": "Cash Refund CR-5013 (NetSuite id 1038)", "bigcommerce_order": "5013"}],
         "not_sent": [],
         "not_found": [],
+        "dead_letters_replaced": [],
     }
-    payload = json.dumps(report).encode()
-    aws["lambda"].add_response(
-        "invoke",
-        {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))},
+    expect_operator(
+        aws,
         {
-            "FunctionName": OUTPUTS["PollerFunctionName"],
-            "InvocationType": "RequestResponse",
-            "Payload": json.dumps(
-                {
-                    "action": "sync",
-                    "netsuite_ids": ["1038"],
-                    "document_numbers": ["CM-77"],
-                    "bigcommerce_order_ids": ["5013"],
-                }
-            ).encode(),
+            "action": "sync",
+            "netsuite_ids": ["1038"],
+            "document_numbers": ["cm-77"],
+            "bigcommerce_order_ids": ["5013"],
         },
+        {"ok": True, "operation": "sync", **report},
     )
-    aws["dynamodb"].add_response(
-        "query", {"Items": [], "Count": 0, "ScannedCount": 0}
-    )  # CM-77 by document number: never seen
 
     # When the operator syncs without waiting
-    result = run_cli("sync", "1038", "CM-77", "--order", "5013", "--stack-name", STACK, "--no-wait", "--json")
+    result = run_cli("sync", "1038", "cm-77", "--order", "5013", "--stack-name", STACK, "--no-wait", "--json")
 
-    # Then the poller's report is shown, and all that is known is that everything was sent
+    # Then the function's report is shown, and all that is known is that everything was sent
     assert result.exit_code == 0, result.output
     answer = json_of(result)
     assert answer["report"] == report
@@ -279,7 +314,7 @@ def test_sync_on_a_stack_waits_for_the_new_outcome_not_the_old_one(aws: StubbedA
         "not_sent": [],
         "not_found": [],
     }
-    payload = json.dumps(report).encode()
+    payload = json.dumps({"ok": True, "operation": "sync", **report}).encode()
     aws["lambda"].add_response(
         "invoke", {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
     )
@@ -290,19 +325,21 @@ def test_sync_on_a_stack_waits_for_the_new_outcome_not_the_old_one(aws: StubbedA
             "version": 3,
             "updated_at": datetime.now(UTC),
             "reason_code": None,
+            "bigcommerce_refund_id": 77,
         }
     )
     aws["dynamodb"].add_response("batch_get_item", {"Responses": {table: [wire_item(after)]}})
 
     result = run_cli("sync", "1038", "--stack-name", STACK, "--wait", "--json")
 
-    # Then the new outcome is reported, and the exit code says it synced
+    # Then the new outcome is reported, and the exit code says it synced; its payout is not yet confirmed
     assert result.exit_code == 0, result.output
     [outcome] = json_of(result)["outcomes"]
     assert (outcome["netsuite_id"], outcome["status"], outcome["finished"]) == ("1038", "SYNCED", True)
+    assert outcome["payout"] == "to_be_confirmed"
 
 
-def test_a_failing_poller_is_reported_with_its_error(aws: StubbedAws) -> None:
+def test_a_failing_operator_function_is_reported_with_its_error(aws: StubbedAws) -> None:
     aws.stack()
     aws["dynamodb"].add_response("batch_get_item", {"Responses": {OUTPUTS["StateTableName"]: []}})
     error = json.dumps({"errorType": "NetSuiteAuthError", "errorMessage": "INVALID_LOGIN_ATTEMPT"}).encode()
@@ -318,7 +355,21 @@ def test_a_failing_poller_is_reported_with_its_error(aws: StubbedAws) -> None:
     result = run_cli("sync", "1038", "--stack-name", STACK)
 
     assert result.exit_code == 1
-    assert "the poller failed: NetSuiteAuthError: INVALID_LOGIN_ATTEMPT" in result.stderr
+    assert "the operator function failed: NetSuiteAuthError: INVALID_LOGIN_ATTEMPT" in result.stderr
+
+
+def test_an_operator_without_the_operator_policy_is_told_which_policy_to_attach(aws: StubbedAws) -> None:
+    aws.stack()
+    aws["lambda"].add_client_error(
+        "invoke", "AccessDeniedException", "User is not authorized to perform: lambda:InvokeFunction", 403
+    )
+
+    result = run_cli("preview", "CM-1042", "--stack-name", STACK, "--json")
+
+    assert result.exit_code == 1
+    error = json_of(result)["error"]
+    assert error["code"] == "ACCESS_DENIED"
+    assert "OperatorPolicyArn" in error["message"]
 
 
 # -- pointing at the wrong thing ---------------------------------------------------------------------------
@@ -341,9 +392,11 @@ def test_expired_credentials_exit_2_saying_log_in_again(aws: StubbedAws) -> None
 
     result = run_cli("failures", "--json", env={"REFUND_SYNC_STACK": STACK})
 
+    # Scripts reading --json get one JSON error rather than half an answer
     assert result.exit_code == 2
-    assert "log in again" in result.stderr
-    assert result.stdout == ""  # scripts reading --json get nothing rather than half an answer
+    assert json_of(result)["error"]["code"] == "CREDENTIALS"
+    assert "log in again" in json_of(result)["error"]["message"]
+    assert result.stderr == ""
 
 
 def test_a_stack_without_the_outputs_exits_2(aws: StubbedAws) -> None:
@@ -353,6 +406,7 @@ def test_a_stack_without_the_outputs_exits_2(aws: StubbedAws) -> None:
 
     assert result.exit_code == 2
     assert "ROLLBACK_COMPLETE" in result.stderr and "DeadLetterQueueArn" in result.stderr
+    assert "OperatorFunctionName" in result.stderr
 
 
 def test_no_target_at_all_exits_2_naming_both_ways() -> None:
@@ -392,20 +446,20 @@ def test_a_stale_sandbox_file_exits_2_saying_the_sandbox_stopped(tmp_path: Path)
             {
                 **OUTPUTS,
                 "AwsEndpointUrl": endpoint,
+                "LambdaEndpointUrl": endpoint,
                 "AwsRegion": "us-east-1",
                 "AwsAccessKeyId": "sandbox",
                 "AwsSecretAccessKey": "sandbox",
-                "NetSuiteUrl": "http://127.0.0.1:9",
-                "BigCommerceUrl": "http://127.0.0.1:9",
-                "Environment": {},
             }
         )
     )
 
-    result = run_cli("status", "--sandbox-file", str(stale))
+    looking = run_cli("status", "--sandbox-file", str(stale))
+    acting = run_cli("preview", "CM-1", "--sandbox-file", str(stale), "--json")
 
-    assert result.exit_code == 2
-    assert "the sandbox is not running" in result.stderr
+    assert looking.exit_code == acting.exit_code == 2
+    assert "the sandbox is not running" in looking.stderr
+    assert json_of(acting)["error"]["code"] == "SANDBOX_STOPPED"
 
 
 def test_a_damaged_sandbox_file_exits_2(tmp_path: Path) -> None:
@@ -420,6 +474,7 @@ def test_a_damaged_sandbox_file_exits_2(tmp_path: Path) -> None:
 
 # -- the pieces sync relies on -----------------------------------------------------------------------------
 def test_sync_event_sends_digits_as_netsuite_ids_and_the_rest_as_document_numbers() -> None:
+    assert sync_event([" 1042 ", "CM-1042", "R1042", "²"], ["5001"])["document_numbers"][-1] == "²"
     assert sync_event([" 1042 ", "CM-1042", "R1042"], ["5001"]) == {
         "action": "sync",
         "netsuite_ids": ["1042"],
@@ -480,9 +535,10 @@ def test_refund_data_with_square_brackets_is_shown_as_written() -> None:
     console = Console(record=True, width=200)
 
     console.print(views.state_view(state, datetime.now(UTC)))
-    console.print(views.failures_view(resolve_sandbox_stub(), [state], None))
+    for stacked in (True, False):
+        console.print(views.failures_view(resolve_sandbox_stub(), [state], None, set(), stacked=stacked))
 
-    assert console.export_text().count("refund [netsuite:1038] refused [/]") == 2
+    assert console.export_text().count("refund [netsuite:1038] refused [/]") == 3
 
 
 def resolve_sandbox_stub() -> Target:

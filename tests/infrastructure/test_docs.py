@@ -178,3 +178,73 @@ def test_every_relative_link_reaches_a_file_and_heading(document: Path) -> None:
         assert linked.exists(), f"{document.name}: {target} does not exist"
         if anchor and linked.suffix == ".md":
             assert anchor in anchors(linked), f"{document.name}: {target} names no heading"
+
+
+# -- what the docs say about operations agrees with the code -------------------------------------------------
+def every_doc() -> dict[str, str]:
+    documents = {path.name: path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md"))}
+    documents["README.md"] = (ROOT / "README.md").read_text(encoding="utf-8")
+    return documents
+
+
+def test_the_loop_guard_is_skipped_in_the_runbook_as_in_the_state_it_records() -> None:
+    from refund_sync.domain.state import SyncStatus  # noqa: PLC0415
+
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in generated_section().splitlines()
+        if line.startswith("| [")
+    }
+    assert rows["[CREATED_FROM_BIGCOMMERCE](#created_from_bigcommerce)"] == SyncStatus.SKIPPED.value
+    for reason in Reason:
+        assert SyncStatus(reason.outcome.value)  # every outcome the runbook prints is a status the CLI shows
+
+
+def test_the_docs_count_the_functions_the_template_defines() -> None:
+    functions = [r for r in load_template()["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) == 4
+    for name, text in every_doc().items():
+        flat = " ".join(text.split())
+        for wrong in ("both functions", "two functions", "of both functions"):
+            assert wrong not in flat, f"{name} says {wrong!r}; the stack has {len(functions)} functions"
+
+
+def test_how_often_the_secrets_are_read_is_said_as_the_code_does_it() -> None:
+    from refund_sync.adapters import bigcommerce  # noqa: PLC0415
+
+    assert auth.SECRET_MAX_AGE_SECONDS == bigcommerce.SECRET_MAX_AGE_SECONDS == 300
+    configuration = " ".join(read("configuration.md").split())
+    deploying = " ".join(read("deploying.md").split())
+    assert "five minutes" in configuration and "once per function instance" in configuration
+    assert "read them on their first invocation and keep them" not in configuration  # the old, wrong claim
+    assert "A new BigCommerce token is in use within five minutes" in deploying
+
+
+def test_every_tool_the_deploy_guide_uses_is_listed_in_what_you_need() -> None:
+    deploying = read("deploying.md")
+    needs = deploying.split("## What you need", 1)[1].split("\n## ", 1)[0]
+    commands = {line.split()[0] for line in re.findall(r"^(?:    )?([a-z][\w-]* .*)$", deploying, re.M)}
+    assert {"aws", "sam", "make"} <= commands and "jq -n" in deploying  # the guide's commands were read
+    for tool, listed_as in (("jq", "`jq`"), ("make", "`make`"), ("aws", "AWS CLI"), ("sam", "SAM CLI")):
+        assert listed_as in needs, f"docs/deploying.md runs {tool} but What you need does not list it"
+
+
+def test_no_doc_puts_a_token_on_the_command_line() -> None:
+    literal_secret = re.compile(
+        r"--secret-string\s+'\{[^']*\"(access_token|private_key|token_secret)\"\s*:\s*\""
+    )
+    for name, text in every_doc().items():
+        assert not literal_secret.search(text), f"{name} shows a secret typed into the shell history"
+
+
+def test_the_redrive_guide_names_the_destination_the_consumers_messages_need() -> None:
+    guide = " ".join(read("redrive.md").split())
+    assert "--destination-arn <RefundQueueArn>" in guide
+    assert "Redrive to a custom destination" in guide
+    assert "Without `--destination-arn`, the messages go back to the queue they came from" not in guide
+    for command in (
+        "refund-sync redrive CM-1042",
+        "refund-sync discard CM-1042",
+        "refund-sync resolve CM-1042",
+    ):
+        assert command in guide

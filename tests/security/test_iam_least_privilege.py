@@ -2,9 +2,10 @@
 
 Every function runs under a role written out in template.yaml (SAM's generated roles carry AWS managed
 policies on "*"), so what the stack grants is in the template and is checked here: the roles' inline
-policies, the log policies, the operators' managed policy. SAM still makes one role per schedule, which
-may only invoke its own function (`sam validate` shows the transform). The one exception is X-Ray,
-whose PutTraceSegments and PutTelemetryRecords accept no resource but "*" (allowed below, by name).
+policies, the log policies, the operators' two managed policies (which tests/security/
+test_operator_policies.py also checks against each CLI command's calls). SAM still makes one role per
+schedule, which may only invoke its own function (`sam validate` shows the transform). The one exception
+is X-Ray, whose PutTraceSegments and PutTelemetryRecords accept no resource but "*" (allowed below, by name).
 """
 
 from __future__ import annotations

@@ -45,9 +45,10 @@ MALFORMED = ReasonInfo(
     Outcome.FAILED,
     "A message in the refund queue is not a refund this version of refund-sync can read: it was sent by "
     "hand, or by a poller of another version.",
-    "Read the message's FailureDetail (the fields the parser refused). A message sent by hand: delete it "
-    "and send the refund with an on-demand sync instead. After an upgrade: deploy the same version of both "
-    "functions, then redrive. Redriving an unchanged message fails the same way.",
+    "Read the message's FailureDetail (the fields the parser refused). A message sent by hand: `refund-sync "
+    "discard <message id> --reason ...` (`refund-sync redrive` shows the id) and send the refund with "
+    "`refund-sync sync` instead. After an upgrade: deploy the same version of every function, then "
+    "`refund-sync redrive <message id>`. Redriving an unchanged message fails the same way.",
 )
 
 
@@ -196,7 +197,8 @@ def generated_section() -> str:
     lines = [
         "## Refund reasons",
         "",
-        "HELD: the refund is fine but needs a decision. FAILED: it cannot sync as it stands.",
+        "HELD: the refund is fine but needs a decision. FAILED: it cannot sync as it stands. "
+        "SKIPPED: never sent, on purpose.",
         "",
         "| Reason | Outcome | Meaning |",
         "|---|---|---|",
@@ -211,7 +213,11 @@ def generated_section() -> str:
     )
     lines.append("")
     for reason in Reason:
-        recorded = RECORDED_OTHERWISE.get(reason, RECORDED[reason.outcome].format(name=reason.name))
+        recorded = (
+            RECORDED_OTHERWISE[reason]
+            if reason in RECORDED_OTHERWISE
+            else RECORDED[reason.outcome].format(name=reason.name)
+        )
         lines += _reason_entry(reason.name, reason.value, recorded)
     lines += _reason_entry(
         MALFORMED_MESSAGE,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
@@ -24,13 +25,17 @@ from refund_sync.domain.revision import content_hash
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
-    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+    from mypy_boto3_sqs.type_defs import MessageTypeDef, SendMessageBatchRequestEntryTypeDef
 
 MAX_BATCH_ENTRIES = 10
 MAX_BATCH_BYTES = 256 * 1024
 MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's limit for one message
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60
 MAX_DETAIL_CHARACTERS = 1000
+# A peek holds the messages only while it reads them, then makes them visible again at once.
+PEEK_VISIBILITY_SECONDS = 30
+# An operator action holds the dead-letter queue's messages while it decides on each (seconds).
+HOLD_VISIBILITY_SECONDS = 120
 NO_ORDER_GROUP = "no-bigcommerce-order"  # a message whose refund (and so its order) cannot be read
 # A BigCommerce order id is a number; the digits also keep the group within what SQS allows (128 ASCII).
 ORDER_NUMBER = re.compile(r"[0-9]{1,100}")
@@ -82,45 +87,92 @@ class DeadLetter:
     document_number: str | None
     reason: str
     detail: str
+    message_id: str = ""
+    last_modified: datetime | None = None  # the version of the refund the message carries
+    sent_at: datetime | None = None  # when the poller sent it (a redrive keeps it)
 
     @classmethod
     def from_message(cls, message: Mapping[str, Any]) -> DeadLetter:
         attributes = message.get("MessageAttributes", {})
-        try:
-            refund: NetSuiteRefund | None = RefundMessage.model_validate_json(message["Body"]).refund
-        except ValidationError:
-            refund = None
+        parsed = _refund_message(message["Body"])
+        refund = parsed.refund if parsed else None
         return cls(
             refund=refund.label if refund else "(unreadable message)",
             netsuite_id=refund.id if refund else None,
             document_number=refund.tran_id if refund else None,
             reason=attributes.get("FailureReason", {}).get("StringValue", "") or "(no reason recorded)",
             detail=attributes.get("FailureDetail", {}).get("StringValue", ""),
+            message_id=message.get("MessageId", ""),
+            last_modified=refund.last_modified if refund else None,
+            sent_at=parsed.sent_at if parsed else None,
+        )
+
+    def is_about(self, reference: str) -> bool:
+        """Whether a person naming `reference` means this message: its refund's NetSuite id, its document
+        number in any case, or the message's own id (the only name of an unreadable message)."""
+        wanted = reference.strip()
+        return bool(wanted) and (
+            wanted in (self.netsuite_id, self.message_id)
+            or (self.document_number or "").casefold() == wanted.casefold()
         )
 
 
-def peek_dead_letters(sqs: SQSClient, queue_url: str, limit: int = 1000) -> list[DeadLetter]:
-    """Read up to `limit` dead-lettered messages and make them visible again at once (nothing is deleted)."""
-    messages: list[Any] = []
+def _refund_message(body: str) -> RefundMessage | None:
+    try:
+        return RefundMessage.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+@dataclass(frozen=True)
+class HeldDeadLetter:
+    """A dead-lettered message received to act on: invisible to others until deleted or released."""
+
+    letter: DeadLetter
+    body: str
+    group_id: str
+    receipt_handle: str
+
+    @property
+    def message(self) -> RefundMessage | None:
+        return _refund_message(self.body)
+
+
+def _receive_all(sqs: SQSClient, queue_url: str, limit: int, visibility_seconds: int) -> list[MessageTypeDef]:
+    """Up to `limit` messages, each held invisible for `visibility_seconds`. A FIFO queue hands out at
+    most one batch of a message group while that batch is held, so a group with more than ten messages
+    shows its first ten (groups are BigCommerce orders; one rarely has ten refunds waiting)."""
+    messages: list[MessageTypeDef] = []
     while len(messages) < limit:
         batch = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(MAX_BATCH_ENTRIES, limit - len(messages)),
             MessageAttributeNames=["All"],
-            VisibilityTimeout=30,
+            MessageSystemAttributeNames=["MessageGroupId"],
+            VisibilityTimeout=visibility_seconds,
         ).get("Messages", [])
         if not batch:
             break
         messages += batch
-    for start in range(0, len(messages), MAX_BATCH_ENTRIES):
-        chunk = messages[start : start + MAX_BATCH_ENTRIES]
+    return messages
+
+
+def _make_visible(sqs: SQSClient, queue_url: str, receipt_handles: Sequence[str]) -> None:
+    for start in range(0, len(receipt_handles), MAX_BATCH_ENTRIES):
+        chunk = receipt_handles[start : start + MAX_BATCH_ENTRIES]
         sqs.change_message_visibility_batch(
             QueueUrl=queue_url,
             Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
-                for index, message in enumerate(chunk)
+                {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                for index, handle in enumerate(chunk)
             ],
         )
+
+
+def peek_dead_letters(sqs: SQSClient, queue_url: str, limit: int = 1000) -> list[DeadLetter]:
+    """Read up to `limit` dead-lettered messages and make them visible again at once (nothing is deleted)."""
+    messages = _receive_all(sqs, queue_url, limit, PEEK_VISIBILITY_SECONDS)
+    _make_visible(sqs, queue_url, [message["ReceiptHandle"] for message in messages])
     return [DeadLetter.from_message(message) for message in messages]
 
 
@@ -235,6 +287,58 @@ class RefundQueues:
                 },
             },
         )
+
+    # -- the dead-letter queue, one message at a time ----------------------------------------------------
+    def hold_dead_letters(
+        self, limit: int = 1000, *, visibility_seconds: int = HOLD_VISIBILITY_SECONDS
+    ) -> list[HeldDeadLetter]:
+        """Receive dead-lettered messages to act on; each stays invisible until deleted, moved or released."""
+        return [
+            HeldDeadLetter(
+                letter=DeadLetter.from_message(message),
+                body=message["Body"],
+                group_id=message.get("Attributes", {}).get("MessageGroupId", NO_ORDER_GROUP),
+                receipt_handle=message["ReceiptHandle"],
+            )
+            for message in _receive_all(self.sqs, self.dead_letter_queue_url, limit, visibility_seconds)
+        ]
+
+    def release(self, held: Sequence[HeldDeadLetter]) -> None:
+        """Make held messages visible again, unchanged."""
+        _make_visible(self.sqs, self.dead_letter_queue_url, [message.receipt_handle for message in held])
+
+    def delete_dead_letter(self, held: HeldDeadLetter) -> None:
+        self.sqs.delete_message(QueueUrl=self.dead_letter_queue_url, ReceiptHandle=held.receipt_handle)
+
+    def move_back(self, held: HeldDeadLetter) -> None:
+        """What a redrive does with one message: back to the refund queue in its message group, as a new
+        message (deduplicated only against a repeat of this very move), then out of the dead-letter queue."""
+        self.sqs.send_message(
+            QueueUrl=self.refund_queue_url,
+            MessageBody=held.body,
+            MessageGroupId=held.group_id,
+            MessageDeduplicationId=f"redrive-{held.letter.message_id}",
+        )
+        self.delete_dead_letter(held)
+
+    def remove_dead_letters(self, netsuite_ids: Iterable[str], *, sent_before: datetime) -> list[DeadLetter]:
+        """Delete the dead-lettered messages of these refunds that a newer message supersedes (sent before
+        `sent_before`), so the dead-letter queue never holds two messages of one refund, nor a stale one."""
+        wanted = set(netsuite_ids)
+        if not wanted:
+            return []
+        held = self.hold_dead_letters()
+        superseded = [
+            message
+            for message in held
+            if message.letter.netsuite_id in wanted
+            and message.letter.sent_at is not None
+            and message.letter.sent_at < sent_before
+        ]
+        for message in superseded:
+            self.delete_dead_letter(message)
+        self.release([message for message in held if message not in superseded])
+        return [message.letter for message in superseded]
 
     def back_off(self, receipt_handle: str, *, receive_count: int, base_seconds: int) -> int:
         """Delay the next delivery of a transiently failed message: base x 2^(deliveries - 1)."""

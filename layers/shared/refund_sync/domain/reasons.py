@@ -16,6 +16,7 @@ from refund_sync.domain.state import Transition
 class Outcome(StrEnum):
     HELD = "HELD"  # the refund is fine but needs a person's decision (amounts, rules)
     FAILED = "FAILED"  # it cannot sync as it stands: fix data or setup, then redrive
+    SKIPPED = "SKIPPED"  # never sent, on purpose (the loop guard); nothing to do
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class Reason(Enum):
         "refund it by hand in BigCommerce and exclude it from the saved search.",
     )
     CREATED_FROM_BIGCOMMERCE = ReasonInfo(
-        Outcome.FAILED,
+        Outcome.SKIPPED,
         "The refund was imported from BigCommerce into NetSuite, so sending it back would pay twice.",
         "Nothing to do: the loop guard skipped it on purpose.",
     )

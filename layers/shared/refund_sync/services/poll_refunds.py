@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 from refund_sync.adapters.netsuite.client import NetSuiteClient, netsuite_client_from_settings
 from refund_sync.adapters.netsuite.contract import PageResponse
 from refund_sync.adapters.netsuite.errors import NetSuiteError
-from refund_sync.adapters.refund_queue import MAX_MESSAGE_BYTES, RefundMessage, RefundQueues
+from refund_sync.adapters.refund_queue import MAX_MESSAGE_BYTES, DeadLetter, RefundMessage, RefundQueues
 from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
@@ -78,6 +78,7 @@ class PollReport:
     skipped_synced: int = 0
     skipped_loop_guard: int = 0
     failed_too_large: int = 0
+    dead_letters_replaced: int = 0  # older messages of refunds sent again, out of the dead-letter queue
     sweep_completed: bool = False
     stopped_early: bool = False
     after_id: str = "0"
@@ -92,9 +93,15 @@ class OnDemandReport:
     enqueued: list[dict[str, str]] = field(default_factory=list)
     not_sent: list[dict[str, str]] = field(default_factory=list)
     not_found: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters_replaced: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"enqueued": self.enqueued, "not_sent": self.not_sent, "not_found": self.not_found}
+        return {
+            "enqueued": self.enqueued,
+            "not_sent": self.not_sent,
+            "not_found": self.not_found,
+            "dead_letters_replaced": self.dead_letters_replaced,
+        }
 
 
 def imported_from_bigcommerce(refund: NetSuiteRefund, external_id_pattern: re.Pattern[str]) -> str | None:
@@ -150,6 +157,11 @@ def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run:
     if state.content_hash is None:  # recorded before contents were hashed
         return refund.last_modified > state.netsuite_last_modified
     return delivery is Delivery.CHANGED
+
+
+# A refund in one of these may have a message waiting in the dead-letter queue (the consumer dead-letters
+# it with its reason; SQS moves it after MaxReceiveCount deliveries, recorded RETRIES_EXHAUSTED).
+MAY_BE_DEAD_LETTERED = frozenset({SyncStatus.FAILED, SyncStatus.HELD})
 
 
 class RefundPoller:
@@ -265,6 +277,7 @@ class RefundPoller:
             order_ids=request.bigcommerce_order_ids,
         )
         states = self.store.get_many(refund.id for refund in found.refunds)
+        sending_at = self.clock()
         to_send: list[NetSuiteRefund] = []
         messages: list[RefundMessage] = []
         for refund in found.refunds:
@@ -292,6 +305,11 @@ class RefundPoller:
                     }
                 )
         self.queues.enqueue(messages)
+        replaced = self._replace_dead_letters(to_send, states, sending_at)
+        report.dead_letters_replaced = [
+            {"refund": letter.refund, "netsuite_id": letter.netsuite_id or "", "reason": letter.reason}
+            for letter in replaced
+        ]
         report.enqueued = [
             {**identity(refund), "bigcommerce_order": refund.bigcommerce_order_id or "-"}
             for refund in to_send
@@ -316,6 +334,7 @@ class RefundPoller:
         self, refunds: Sequence[NetSuiteRefund], sent_by: Literal["schedule"], report: PollReport
     ) -> int:
         states = self.store.get_many(refund.id for refund in refunds)
+        sending_at = self.clock()
         messages = []
         for refund in refunds:
             why = imported_from_bigcommerce(refund, self.loop_guard)
@@ -329,7 +348,31 @@ class RefundPoller:
                 messages.append(message)
             else:
                 report.failed_too_large += 1
-        return self.queues.enqueue(messages)
+        enqueued = self.queues.enqueue(messages)
+        replaced = self._replace_dead_letters([m.refund for m in messages], states, sending_at)
+        report.dead_letters_replaced += len(replaced)
+        return enqueued
+
+    def _replace_dead_letters(
+        self, sent: Sequence[NetSuiteRefund], states: dict[str, RefundState], sending_at: datetime
+    ) -> list[DeadLetter]:
+        """The refunds just sent supersede any message of theirs waiting in the dead-letter queue: it goes,
+        so the queue never holds two messages of one refund, nor one that is stale once the new one syncs.
+        Only refunds that failed before can have one, so a sweep reads the dead-letter queue rarely."""
+        ids = [
+            refund.id
+            for refund in sent
+            if (state := states.get(refund.id)) and state.status in MAY_BE_DEAD_LETTERED
+        ]
+        if not ids:
+            return []
+        replaced = self.queues.remove_dead_letters(ids, sent_before=sending_at)
+        if replaced:
+            logger.info(
+                "Older messages of refunds sent again left the dead-letter queue",
+                extra={"netsuite_ids": [letter.netsuite_id for letter in replaced]},
+            )
+        return replaced
 
     def _sendable(
         self, refund: NetSuiteRefund, sent_by: Literal["schedule", "on_demand"], state: RefundState | None

@@ -364,6 +364,11 @@ class RefundLedger:
             create_attempts=_settled(previous.create_attempts) if previous else (),
         )
 
+    def dead_letter_discarded(self, previous: RefundState, note: str) -> RefundState:
+        """An operator deleted the refund's dead-lettered message: noted, the status unchanged (the refund
+        still shows among the failures, and `sync` can still send it)."""
+        return self._change(Transition.NOTE, previous, f"dead-letter message discarded: {note}")
+
     def confirmed_ours(self, previous: RefundState, created: CreatedRefund, note: str) -> RefundState:
         """An operator named the BigCommerce refund that is this one (checked to exist on a sent order)."""
         return self._change(
