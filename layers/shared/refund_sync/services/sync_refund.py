@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 import requests
@@ -36,25 +37,34 @@ from refund_sync.domain.bigcommerce import (
     CreatedRefund,
     Payment,
     RefundQuote,
+    TaxBasis,
     declined_text,
 )
 from refund_sync.domain.mapping import (
     MappingRules,
-    RefundedSoFar,
     RefundPlan,
     check_netsuite_totals,
     needs_refund_history,
     plan_refund,
+    quote_tolerance,
     refund_marker,
-    splits_shipping,
 )
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
-from refund_sync.domain.refund_method import choose_payments
-from refund_sync.domain.state import NextStep, RefundState, create_may_still_land, next_step
+from refund_sync.domain.refund_method import choose_payments, offline_note
+from refund_sync.domain.state import (
+    NextStep,
+    RefundState,
+    SyncStatus,
+    create_may_still_land,
+    next_step,
+)
 from refund_sync.observability import Metric, count, count_by, logger
 from refund_sync.services.refund_state import RefundLedger, payment_records
+
+# Where a zero refund may be skipped from: new, or any status a create was never started from.
+_SKIPPABLE = frozenset({SyncStatus.PENDING, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN})
 
 
 class TransientFailure(Exception):
@@ -66,6 +76,7 @@ class SyncOutcome(StrEnum):
     ALREADY_SYNCED = "already_synced"
     RECOVERED = "recovered"  # an earlier, unanswered create had in fact landed: recorded, not repeated
     DRY_RUN = "dry_run"
+    SKIPPED = "skipped"  # nothing to do in BigCommerce (a zero refund): recorded, never dead-lettered
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,16 @@ class Preview:
         return " + ".join(
             f"{p.provider_id} {p.amount}{' (offline)' if p.offline else ''}" for p in self.payments
         )
+
+    @property
+    def refund_total(self) -> Decimal:
+        """What the refund gives back, tax included: what the chosen method pays (or records)."""
+        return to_cents(sum((payment.amount for payment in self.payments), Decimal(0)))
+
+    @property
+    def offline_note(self) -> str:
+        """Which parts BigCommerce only records (no money moves): "" when all of it is paid out."""
+        return offline_note(self.payments)
 
 
 def classify_rejection(error: BigCommerceError) -> Reason:
@@ -120,7 +141,9 @@ def mapping_rules(settings: Settings) -> MappingRules:
         custom_amount_items=names(settings.custom_amount_items),
         shipping_items=names(settings.shipping_items),
         handling_items=names(settings.handling_items),
-        tolerance=settings.amount_tolerance,
+        fee_items=names(settings.fee_items),
+        gift_wrapping_items=names(settings.gift_wrapping_items),
+        line_threshold=settings.partial_line_threshold,
     )
 
 
@@ -160,6 +183,9 @@ class RefundEngine:
     def sync(self, refund: NetSuiteRefund, *, final_attempt: bool = False) -> SyncResult:
         """Sync one refund. Raises RefundProblem (recorded; dead-letter it) or TransientFailure (retry)."""
         state = self.ledger.current(refund.id)
+        skipped = self._skip_zero_amount(refund, state)
+        if skipped is not None:
+            return skipped
         try:
             return self._sync(refund, state)
         except RefundProblem as problem:
@@ -208,7 +234,7 @@ class RefundEngine:
 
         preview = self.preview(refund, order_id=order_id)
         payments = preview.payments
-        quoted = to_cents(preview.quote.total_refund_amount)
+        quoted = preview.refund_total
         if self.settings.dry_run:
             dry = self.ledger.dry_run(
                 state, refund, items=preview.plan.descriptions, quoted=quoted, payments=payments
@@ -232,47 +258,131 @@ class RefundEngine:
     def preview(self, refund: NetSuiteRefund, *, order_id: int | None = None) -> Preview:
         """Map and quote; check the quote against NetSuite. Creates nothing."""
         order_id = order_id if order_id is not None else order_id_of(refund)
-        check_netsuite_totals(refund, self.rules.tolerance)  # needs no BigCommerce call: refuse early
+        # Refused early, with no BigCommerce call (a sync skips a first-seen zero refund before this).
+        check_netsuite_totals(refund, self.rules.netsuite_rounding)
+        if refund.total <= 0:
+            raise RefundProblem(Reason.NOTHING_TO_REFUND, f"the refund's total is {to_cents(refund.total)}")
         order = self.bigcommerce.get_order(order_id)
         with_history = needs_refund_history(refund, order)
         plan, quote = self._plan_and_quote(refund, order, with_history=with_history)
-        if quote.adjustment < 0 and not with_history and splits_shipping(refund, order):
-            # The order showed no earlier refund, yet BigCommerce finds part of the shipping gone (its
-            # status was changed by hand since): split it again, knowing what each address has left.
+        tolerance = quote_tolerance(plan, self.settings.quote_tolerance_per_line)
+        if quote.adjustment < -tolerance and not with_history and plan.amount_items:
+            # The order showed no earlier refund, yet BigCommerce finds part of a shipping, handling or
+            # fee amount gone (e.g. the order's status was changed by hand since): plan again, knowing
+            # what each address and fee has left.
             plan, quote = self._plan_and_quote(refund, order, with_history=True)
-        self._check_quote(refund, plan, quote)
+            with_history = True
+        self._check_quote(refund, plan, quote, knew_history=with_history)
         payments = choose_payments(
-            quote, order, self.settings.refund_method_policy, paid_out_by_netsuite=refund.paid_out.by_netsuite
+            quote,
+            order,
+            self.settings.refund_method_policy,
+            paid_out_by_netsuite=refund.paid_out.by_netsuite,
+            offline_rule=self.settings.offline_payment_rule,
         )
         return Preview(plan=plan, quote=quote, payments=payments, order=order)
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _skip_zero_amount(self, refund: NetSuiteRefund, state: RefundState | None) -> SyncResult | None:
+        """A zero refund (e.g. a credit memo that only moves a balance) has nothing for BigCommerce: it is
+        recorded SKIPPED before any BigCommerce call, and is neither dead-lettered nor alarmed on. Only a
+        refund no create was ever attempted for: otherwise the usual path looks for that create first."""
+        if refund.total != 0:
+            return None
+        if state is not None and (state.status not in _SKIPPABLE or state.submit_attempts):
+            return None
+        try:
+            check_netsuite_totals(refund, self.rules.netsuite_rounding)
+        except RefundProblem:
+            return None  # its parts do not add up to zero: the usual path holds it
+        detail = (
+            f"{refund.label} totals 0.00 {refund.currency}: nothing to refund in BigCommerce, "
+            "so nothing was sent there"
+        )
+        try:
+            skipped = self.ledger.skipped_at_once(state, refund, Reason.ZERO_AMOUNT, detail)
+        except StateConflict as error:
+            raise TransientFailure(f"could not record {Reason.ZERO_AMOUNT.name}: {error}") from error
+        logger.info(
+            "Zero refund skipped", extra={"netsuite_id": refund.id, "reason": Reason.ZERO_AMOUNT.name}
+        )
+        return SyncResult(SyncOutcome.SKIPPED, skipped)
+
     def _plan_and_quote(
         self, refund: NetSuiteRefund, order: BigCommerceOrder, *, with_history: bool
     ) -> tuple[RefundPlan, RefundQuote]:
         refunded = None
         if with_history:
-            shipping, handling = refunded_so_far(self.bigcommerce.list_order_refunds(order.id))
-            refunded = RefundedSoFar(shipping=shipping, handling=handling)
+            refunded = refunded_so_far(self.bigcommerce.list_order_refunds(order.id))
         plan = plan_refund(refund, order, self.rules, refunded)
         return plan, self.bigcommerce.quote(order.id, plan.items)
 
-    def _check_quote(self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote) -> None:
-        if quote.adjustment < 0:
+    def _check_quote(
+        self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote, *, knew_history: bool
+    ) -> None:
+        """What BigCommerce would refund is what NetSuite refunded, within a cent per taxed item.
+
+        The money that moves is what the quoted methods pay, so that is compared with NetSuite. The quote's
+        own total must agree with it in one of the ways BigCommerce's documents leave open: its total with
+        tax added when `tax_inclusive` is false (the field's description), or as it stands (the refunds
+        guide's example, `is_tax_included: false` with the tax in the total); with a positive adjustment
+        inside it or on top of it. `rounding` is what brought the total to cents: never added again.
+        """
+        tolerance = quote_tolerance(plan, self.settings.quote_tolerance_per_line)
+        netsuite = to_cents(refund.total)
+        stated = quote.total_in_its_basis
+        payout = quote.payout()
+        refunded = payout if payout is not None else stated
+
+        def figures() -> str:
+            return (
+                f"NetSuite total {netsuite} {refund.currency}; BigCommerce quote {quote.total_refund_amount} "
+                f"(tax {quote.total_refund_tax_amount}, tax_inclusive {str(quote.tax_inclusive).lower()}, "
+                f"rounding {quote.rounding}, adjustment {quote.adjustment}), its methods pay "
+                + (", ".join(str(t) for t in quote.method_totals) or "nothing")
+                + f"; BigCommerce prices suggest {plan.estimated_total}; the order prices "
+                + ("with tax" if plan.tax_basis is TaxBasis.INCLUSIVE else "before tax")
+            )
+
+        if quote.adjustment < -tolerance:
+            if knew_history and plan.amount_items:
+                # Each amount was within what the order's refunds leave, yet BigCommerce finds it too much:
+                # it reads the amounts in another tax basis than the order's. Held, never a refusal.
+                raise RefundProblem(
+                    Reason.AMOUNT_MISMATCH,
+                    "BigCommerce can refund less than was asked although the order has that much shipping, "
+                    f"handling or fee left: it may read those amounts in another tax basis. {figures()}",
+                    quoted_amount=refunded,
+                )
             raise RefundProblem(
                 Reason.AMOUNT_EXCEEDS_REMAINING,
-                f"BigCommerce can refund only {quote.total_refund_amount} of what was asked "
+                f"BigCommerce can refund only {refunded} of what was asked "
                 f"(adjustment {quote.adjustment}): part of it was already refunded",
             )
-        difference = to_cents(quote.total_refund_amount) - to_cents(refund.total)
-        if abs(difference) > self.settings.amount_tolerance:
+        if payout is None and quote.refund_methods:
             raise RefundProblem(
                 Reason.AMOUNT_MISMATCH,
-                f"NetSuite total {to_cents(refund.total)} {refund.currency}, "
-                f"BigCommerce quote {to_cents(quote.total_refund_amount)} "
-                f"(difference {difference}; tolerance {self.settings.amount_tolerance}; "
-                f"BigCommerce prices suggest {plan.estimated_total})",
-                quoted_amount=to_cents(quote.total_refund_amount),
+                f"BigCommerce's refund methods pay different amounts. {figures()}",
+                quoted_amount=stated,
+            )
+        readings = {stated, to_cents(quote.total_refund_amount)}
+        if quote.adjustment:
+            readings |= {to_cents(reading + quote.adjustment) for reading in readings}
+        if payout is not None and payout not in readings:
+            raise RefundProblem(
+                Reason.AMOUNT_MISMATCH,
+                f"BigCommerce's quote does not add up to what its methods pay. {figures()}",
+                quoted_amount=payout,
+            )
+        difference = refunded - netsuite
+        if abs(difference) > tolerance:
+            raise RefundProblem(
+                Reason.AMOUNT_MISMATCH,
+                f"BigCommerce would refund {refunded}, NetSuite refunded {netsuite} "
+                f"(difference {difference}; tolerance {tolerance}: "
+                f"{self.settings.quote_tolerance_per_line} for each of {plan.taxed_items} taxed item(s)). "
+                f"{figures()}",
+                quoted_amount=refunded,
             )
 
     def _find_ours(self, order_id: int, refund: NetSuiteRefund) -> CreatedRefund | None:
