@@ -12,11 +12,13 @@ from decimal import Decimal
 
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund, Origin, PaidOut, PaidOutMethod, RefundLine
-from refund_sync_sandbox.bigcommerce import AppliedDiscount, Order, ProductLine, ShippingAddress, Tender
+from refund_sync_sandbox.bigcommerce import AppliedDiscount, Fee, Order, ProductLine, ShippingAddress, Tender
+from refund_sync_sandbox.bigcommerce.models import GiftWrapping
 from refund_sync_sandbox.netsuite import BillingType, NetSuiteAccount, product_line
 
 D = Decimal
 TAX = D("0.10")
+US_TAX = D("0.0825")  # Austin, Texas: the tax-exclusive US store's sales tax
 MEMBER = 7
 
 # Settings the demo runs with (beyond the defaults): items the merchant uses for handling and goodwill.
@@ -31,7 +33,14 @@ class Item:
     item_id: str  # the NetSuite item's internal id
 
     def order_line(
-        self, line_id: int, quantity: int, address_id: int, discount: Decimal = ZERO
+        self,
+        line_id: int,
+        quantity: int,
+        address_id: int,
+        discount: Decimal = ZERO,
+        *,
+        tax: Decimal = TAX,
+        wrapping: GiftWrapping | None = None,
     ) -> ProductLine:
         return ProductLine(
             id=line_id,
@@ -40,9 +49,10 @@ class Item:
             name=self.name,
             quantity=quantity,
             price_ex_tax=self.price,
-            price_inc_tax=to_cents(self.price * (1 + TAX)),
+            price_inc_tax=to_cents(self.price * (1 + tax)),
             applied_discounts=[AppliedDiscount(amount=discount, name="Spring sale")] if discount else [],
             order_address_id=address_id,
+            wrapping=wrapping,
         )
 
     def refund_line(
@@ -67,14 +77,25 @@ def other_line(
     )
 
 
-def address(address_id: int, shipping: Decimal, handling: Decimal = ZERO) -> ShippingAddress:
+def address(
+    address_id: int, shipping: Decimal, handling: Decimal = ZERO, *, tax: Decimal = TAX
+) -> ShippingAddress:
     return ShippingAddress(
         id=address_id,
         cost_ex_tax=shipping,
-        cost_inc_tax=to_cents(shipping * (1 + TAX)),
+        cost_inc_tax=to_cents(shipping * (1 + tax)),
         handling_cost_ex_tax=handling,
-        handling_cost_inc_tax=to_cents(handling * (1 + TAX)),
+        handling_cost_inc_tax=to_cents(handling * (1 + tax)),
     )
+
+
+def wrap(price: Decimal, *, tax: Decimal = TAX, name: str = "Gift Wrap") -> GiftWrapping:
+    """Gift wrapping at `price` a unit before tax."""
+    return GiftWrapping(name=name, cost_ex_tax=price, cost_inc_tax=to_cents(price * (1 + tax)))
+
+
+def fee(fee_id: int, name: str, cost: Decimal, *, tax: Decimal = TAX) -> Fee:
+    return Fee(id=fee_id, display_name=name, cost_ex_tax=cost, cost_inc_tax=to_cents(cost * (1 + tax)))
 
 
 def card(amount: Decimal, *, settled: bool = True, declines: bool = False) -> Tender:
@@ -88,24 +109,31 @@ def card(amount: Decimal, *, settled: bool = True, declines: bool = False) -> Te
     )
 
 
-def order(order_id: int, lines: list[ProductLine], addresses: list[ShippingAddress], **tender: bool) -> Order:
-    goods = sum(
-        (
-            to_cents(
-                line.price_inc_tax * line.quantity
-                - sum((d.amount for d in line.applied_discounts), ZERO) * (1 + TAX)
-            )
-            for line in lines
-        ),
-        ZERO,
-    )
-    extras = sum((a.cost_inc_tax + a.handling_cost_inc_tax for a in addresses), ZERO)
+def order(
+    order_id: int,
+    lines: list[ProductLine],
+    addresses: list[ShippingAddress],
+    *,
+    prices_include_tax: bool | None = None,
+    fees: list[Fee] | None = None,
+    tenders: list[Tender] | None = None,
+    **tender: bool,
+) -> Order:
+    """An order paid by card (or by `tenders`, the card taking what they leave); priced with tax, before
+    tax, or (None) as the store's setting says when it is seeded."""
+    # What checkout charged: the order's own arithmetic, before any tender is known.
+    draft = Order.model_construct(products=lines, shipping_addresses=addresses, fees=fees or [])
+    others = tenders or []
+    rest = draft.total_inc_tax - sum((t.amount for t in others), ZERO)
+    paid = [*others, card(rest, **tender)] if rest > 0 or not others else others
     return Order(
         id=order_id,
         customer_id=MEMBER,
         products=lines,
         shipping_addresses=addresses,
-        tenders=[card(goods + extras, **tender)],
+        fees=fees or [],
+        tenders=paid,
+        tax_inclusive_pricing=prices_include_tax,
     )
 
 

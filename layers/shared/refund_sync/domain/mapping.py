@@ -226,7 +226,9 @@ class _PlanBuilder:
         rule = self.rules.line_match
         if rule is LineMatchRule.SKU:
             if not line.sku:
-                raise RefundProblem(Reason.NO_MATCHING_LINE, f"{describe(line)} has no SKU to match on")
+                raise RefundProblem(
+                    Reason.NO_MATCHING_LINE, f"{describe(line)} has no SKU to match on{self.fee_hint(line)}"
+                )
             return self.lines_by_sku.get(line.sku.strip().casefold(), [])
         if rule is LineMatchRule.BIGCOMMERCE_LINE_ID:
             if not line.bigcommerce_line_id:
@@ -245,6 +247,13 @@ class _PlanBuilder:
             and (not line.bigcommerce_variant_id or str(o.variant_id) == line.bigcommerce_variant_id.strip())
         ]
 
+    def fee_hint(self, line: RefundLine) -> str:
+        """A line named like one of the order's fees is one: say how to refund it as the fee it is."""
+        for fee in self.order.fees:
+            if _names_fee(line, fee):
+                return f"; it is named like the order's fee {fee.id} ({fee.name}): list the item in FeeItems"
+        return ""
+
     def whole_units(self, line: RefundLine) -> int:
         quantity = line.quantity
         if quantity is None or quantity <= 0 or quantity != quantity.to_integral_value():
@@ -254,19 +263,16 @@ class _PlanBuilder:
         return int(quantity)
 
     def add_product(self, line: RefundLine) -> None:
-        units = self.whole_units(line)
         matches = self.candidates(line)
         if not matches:
-            hint = ""
-            if any(_names_fee(line, fee) for fee in self.order.fees):
-                hint = "; it is named like one of the order's fees: list the item in FeeItems"
             raise RefundProblem(
                 Reason.NO_MATCHING_LINE,
                 f"{describe(line)} matches no line of BigCommerce order {self.order.id} "
                 f"(by {self.rules.line_match.value}); the order has "
                 + ", ".join(f"{o.sku or o.name} (line {o.id})" for o in self.order.lines)
-                + hint,
+                + self.fee_hint(line),
             )
+        units = self.whole_units(line)
         split = self.split_by_remaining(line, units, matches)
         full_price = to_cents(total(o.net_unit_ex_tax * n for o, n in split))
         given_back = line.amount + line.tax_amount
