@@ -59,7 +59,10 @@ def test_on_an_order_priced_before_tax_a_shipping_amount_is_before_tax_and_bigco
 
     # Then the quote says the total is before tax, the tax beside it, and every method pays both
     assert quoted["tax_inclusive"] is False
-    assert (quoted["total_refund_amount"], quoted["total_refund_tax_amount"]) == (money("7.00"), money("0.58"))
+    assert (quoted["total_refund_amount"], quoted["total_refund_tax_amount"]) == (
+        money("7.00"),
+        money("0.58"),
+    )
     assert payout(quoted) == {money("7.58")}
     assert quoted["adjustment"] == 0
 
@@ -126,7 +129,9 @@ def test_each_reading_of_shipping_amounts(
     basis: AmountBasis, order_id: int, address: int, amount: str, expected_payout: str
 ) -> None:
     store = store_with(StoreReadings(pricing=TaxPricing.INCLUSIVE, amount_basis=basis))  # 100: with tax
-    assert payout(quote(store, order_id, amount_item("SHIPPING", address, amount))) == {money(expected_payout)}
+    assert payout(quote(store, order_id, amount_item("SHIPPING", address, amount))) == {
+        money(expected_payout)
+    }
 
 
 def test_products_on_an_order_priced_before_tax_are_priced_and_taxed_apart_and_add_up_exactly() -> None:
@@ -194,7 +199,10 @@ def test_gift_wrapping_is_refunded_by_wrapped_unit_and_shown_on_the_line() -> No
 
 def test_a_fee_amount_is_read_in_the_orders_basis_like_shipping() -> None:
     quoted = quote(store_with(), 104, amount_item("FEE", 2, "2.50"))
-    assert (quoted["total_refund_amount"], quoted["total_refund_tax_amount"]) == (money("2.50"), money("0.21"))
+    assert (quoted["total_refund_amount"], quoted["total_refund_tax_amount"]) == (
+        money("2.50"),
+        money("0.21"),
+    )
     assert payout(quoted) == {money("2.71")}
 
 
@@ -236,7 +244,10 @@ def test_with_the_adjustment_on_top_the_total_is_what_was_asked_and_the_methods_
     ("reading", "method"),
     [
         (GiftCertificateRefund.OFFLINE, [("giftcertificate", "25.00", True), ("braintree", "31.29", False)]),
-        (GiftCertificateRefund.STORE_CREDIT, [("storecredit", "25.00", False), ("braintree", "31.29", False)]),
+        (
+            GiftCertificateRefund.STORE_CREDIT,
+            [("storecredit", "25.00", False), ("braintree", "31.29", False)],
+        ),
         (GiftCertificateRefund.ONLINE, [("giftcertificate", "25.00", False), ("braintree", "31.29", False)]),
     ],
 )

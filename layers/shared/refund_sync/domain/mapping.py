@@ -355,7 +355,7 @@ class _PlanBuilder:
         asked = self.in_basis(line.amount, line.tax_amount)
         if asked < 0:
             raise RefundProblem(Reason.UNSUPPORTED_LINE, f"{describe(line)} is a negative fee ({given_back})")
-        left = fee.cost(self.basis) - refunded.fees.get(fee.id, ZERO) - self.fee_amounts[fee.id]
+        left = fee.cost(self.basis) - refunded.fees.get(fee.id, ZERO) - self.fee_amounts.get(fee.id, ZERO)
         if asked > left + self.rules.netsuite_rounding:
             raise RefundProblem(
                 Reason.AMOUNT_EXCEEDS_REMAINING,
@@ -374,7 +374,7 @@ class _PlanBuilder:
         wrapped = [o for o in self.order.lines if o.is_wrapped]
 
         def left(order_line: OrderLine) -> int:
-            done = refunded.wrapping.get(order_line.id, 0) + self.wrapped_quantities[order_line.id]
+            done = refunded.wrapping.get(order_line.id, 0) + self.wrapped_quantities.get(order_line.id, 0)
             return max(order_line.remaining_wrapping_quantity - done, 0)
 
         open_lines = [o for o in wrapped if left(o) >= units]
