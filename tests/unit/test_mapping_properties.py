@@ -246,18 +246,19 @@ def bent_refunds(draw: st.DrawFn, shop: Shop) -> NetSuiteRefund:
     lines = []
     for entry in ns.lines:
         bend = draw(st.sampled_from(["none"] * 5 + ["more units", "half", "a cent more", "unknown sku"]))
+        bent = entry
         if bend == "more units" and entry.quantity:
             more = entry.quantity + 2  # at the same unit price
-            entry = entry.model_copy(
+            bent = entry.model_copy(
                 update={"quantity": more, "amount": to_cents(entry.amount / entry.quantity * more)}
             )
         elif bend == "half":
-            entry = entry.model_copy(update={"amount": to_cents(entry.amount / 2)})
+            bent = entry.model_copy(update={"amount": to_cents(entry.amount / 2)})
         elif bend == "a cent more":
-            entry = entry.model_copy(update={"amount": entry.amount + CENT})
+            bent = entry.model_copy(update={"amount": entry.amount + CENT})
         elif bend == "unknown sku" and entry.sku:
-            entry = entry.model_copy(update={"sku": "NOPE"})
-        lines.append(entry)
+            bent = entry.model_copy(update={"sku": "NOPE"})
+        lines.append(bent)
     shipping = ns.shipping_amount + draw(st.sampled_from([D(0)] * 3 + [D(5)]))
     currency = draw(st.sampled_from(["USD"] * 9 + ["EUR"]))
     return refund(
@@ -311,7 +312,7 @@ def test_bent_refunds_are_held_with_a_reason_or_never_ask_for_more_than_remains(
     check_bent(the_real_mapper, data)
 
 
-# -- the properties can fail: each broken mapper must be caught ---------------------------------------------------
+# -- the properties can fail: each broken mapper must be caught --------------------------------------------
 def refuses_everything(ns: NetSuiteRefund, bc: BigCommerceOrder, rules: MappingRules) -> RefundPlan:
     raise RefundProblem(Reason.NOTHING_TO_REFUND, "refused")
 

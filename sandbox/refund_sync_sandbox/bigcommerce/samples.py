@@ -202,7 +202,7 @@ def _us(price: str) -> tuple[Decimal, Decimal]:
 
 def us_store_orders(shopper: Address) -> list[Order]:
     def line(
-        line_id: int, sku: str, name: str, quantity: int, price: str, address_id: int, **extra: object
+        line_id: int, sku: str, name: str, quantity: int, price: str, *, address_id: int, **extra: object
     ) -> ProductLine:
         ex_tax, inc_tax = _us(price)
         return ProductLine.model_validate(
@@ -232,17 +232,17 @@ def us_store_orders(shopper: Address) -> list[Order]:
             billing_address=shopper,
             tax_inclusive_pricing=False,
             products=[
-                line(1041, "BOOT-BRN-9", "Work Boot - Brown 9", 1, "89.00", 541),
+                line(1041, "BOOT-BRN-9", "Work Boot - Brown 9", 1, "89.00", address_id=541),
                 line(
                     1042,
                     "SCARF-WL",
                     "Wool Scarf",
                     2,
                     "14.50",
-                    541,
+                    address_id=541,
                     wrapping=GiftWrapping(name="Holiday Wrap", cost_ex_tax=wrap_ex, cost_inc_tax=wrap_inc),
                 ),
-                line(1043, "CAN-MUG", "Camp Mug", 1, "9.00", 542),
+                line(1043, "CAN-MUG", "Camp Mug", 1, "9.00", address_id=542),
             ],
             shipping_addresses=[ship_to(541, "7.00"), ship_to(542, "5.00", city="Houston")],
             fees=[Fee(id=2, display_name="Shipping Insurance", cost_ex_tax=fee_ex, cost_inc_tax=fee_inc)],
@@ -257,7 +257,7 @@ def us_store_orders(shopper: Address) -> list[Order]:
             customer_id=11,
             billing_address=shopper,
             tax_inclusive_pricing=False,
-            products=[line(1051, "TENT-2P", "Two-person Tent", 1, "45.00", 551)],
+            products=[line(1051, "TENT-2P", "Two-person Tent", 1, "45.00", address_id=551)],
             shipping_addresses=[ship_to(551, "7.00")],
             tenders=[
                 Tender(provider_id="giftcertificate", amount=_money("25.00")),
@@ -273,7 +273,7 @@ def us_store_orders(shopper: Address) -> list[Order]:
             tax_inclusive_pricing=False,
             display_currency_code="AUD",
             display_exchange_rate=_money("1.384615"),
-            products=[line(1061, "HAT-STR", "Straw Hat", 1, "24.00", 561)],
+            products=[line(1061, "HAT-STR", "Straw Hat", 1, "24.00", address_id=561)],
             shipping_addresses=[ship_to(561, "6.91")],
             tenders=[
                 Tender(

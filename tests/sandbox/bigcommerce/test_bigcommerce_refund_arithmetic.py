@@ -376,6 +376,7 @@ def test_seeds_reject_store_credit_on_a_guest_order() -> None:
     data=st.data(),
 )
 def test_refunding_a_line_in_any_pieces_returns_exactly_what_was_paid(
+    *,
     quantity: int,
     unit_cents: int,
     tax_percent: int,
