@@ -13,7 +13,7 @@ from decimal import Decimal
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund, Origin, PaidOut, PaidOutMethod, RefundLine
 from refund_sync_sandbox.bigcommerce import AppliedDiscount, Fee, Order, ProductLine, ShippingAddress, Tender
-from refund_sync_sandbox.bigcommerce.models import GiftWrapping
+from refund_sync_sandbox.bigcommerce.models import GiftWrapping, checkout_total
 from refund_sync_sandbox.netsuite import BillingType, NetSuiteAccount, product_line
 
 D = Decimal
@@ -121,10 +121,8 @@ def order(
 ) -> Order:
     """An order paid by card (or by `tenders`, the card taking what they leave); priced with tax, before
     tax, or (None) as the store's setting says when it is seeded."""
-    # What checkout charged: the order's own arithmetic, before any tender is known.
-    draft = Order.model_construct(products=lines, shipping_addresses=addresses, fees=fees or [])
     others = tenders or []
-    rest = draft.total_inc_tax - sum((t.amount for t in others), ZERO)
+    rest = checkout_total(lines, addresses, fees or []) - sum((t.amount for t in others), ZERO)
     paid = [*others, card(rest, **tender)] if rest > 0 or not others else others
     return Order(
         id=order_id,

@@ -33,7 +33,7 @@ from refund_sync.domain.netsuite import NetSuiteRefund, RefundLine
 from refund_sync.domain.reasons import Reason, RefundProblem
 from refund_sync_sandbox.bigcommerce import AppliedDiscount, BigCommerceStore, Order, ProductLine, Tender
 from refund_sync_sandbox.bigcommerce.errors import Unprocessable
-from refund_sync_sandbox.bigcommerce.models import Fee, GiftWrapping, ShippingAddress
+from refund_sync_sandbox.bigcommerce.models import Fee, GiftWrapping, ShippingAddress, checkout_total
 from refund_sync_sandbox.bigcommerce.money import dumps
 from refund_sync_sandbox.bigcommerce.render import order_json
 from tests.factories import line, refund
@@ -112,7 +112,6 @@ def shops(draw: st.DrawFn) -> Shop:
         fees.append(
             Fee(id=7, display_name="Order Fee", cost_ex_tax=D("3.00"), cost_inc_tax=with_tax(D("3.00"), rate))
         )
-    draft = Order.model_construct(products=products, shipping_addresses=addresses, fees=fees)
     seed = Order(
         id=ORDER_ID,
         customer_id=7,
@@ -120,7 +119,7 @@ def shops(draw: st.DrawFn) -> Shop:
         products=products,
         shipping_addresses=addresses,
         fees=fees,
-        tenders=[Tender(provider_id="braintree", amount=draft.total_inc_tax)],
+        tenders=[Tender(provider_id="braintree", amount=checkout_total(products, addresses, fees))],
     )
     store = BigCommerceStore([seed])
     # Some units refunded already, as a shop's earlier refunds leave them
@@ -151,7 +150,8 @@ class Faithful:
 @st.composite
 def faithful_refunds(draw: st.DrawFn, shop: Shop) -> Faithful:
     """What NetSuite records for a refund of what the order still has, at what the order charged: each
-    line's amount and tax rounded by NetSuite on its own (so a cent off BigCommerce's, at most, per line)."""
+    line's share of what the order charged for it, and shipping, handling, fees and wrapping taxed by
+    NetSuite itself; each rounded on its own (so a cent off BigCommerce's, at most, per item)."""
     order, rate = shop.order, shop.rate
     lines: list[RefundLine] = []
     units: Counter[int] = Counter()
@@ -160,7 +160,11 @@ def faithful_refunds(draw: st.DrawFn, shop: Shop) -> Faithful:
             continue
         quantity = draw(st.integers(1, order_line.remaining_quantity))
         amount = to_cents(order_line.net_unit_ex_tax * quantity)
-        lines.append(line(len(lines) + 1, order_line.sku, quantity, amount, tax=to_cents(amount * rate)))
+        # The line's tax as the order charged it (NetSuite holds the order's figures), prorated
+        paid_ex = order_line.total_ex_tax - order_line.discount
+        paid_tax = (order_line.discounted_total_inc_tax or order_line.total_inc_tax) - paid_ex
+        tax = to_cents(paid_tax * quantity / order_line.quantity)
+        lines.append(line(len(lines) + 1, order_line.sku, quantity, amount, tax=tax))
         units[order_line.id] += quantity
         if order_line.is_wrapped and draw(st.booleans()):
             wrap = to_cents(order_line.wrapping_cost_ex_tax / order_line.quantity * quantity)
@@ -192,14 +196,16 @@ def faithful_refunds(draw: st.DrawFn, shop: Shop) -> Faithful:
             fee_lines += 1
     shipped = [c for c in order.consignments if c.shipping_inc_tax > 0]
     shipping = shipping_tax = D(0)
-    if shipped and draw(st.booleans()):
+    refunds_shipping = draw(st.booleans())
+    if shipped and refunds_shipping:
         ex_tax = sum((c.shipping_ex_tax or D(0) for c in shipped), D(0))
         part = draw(st.sampled_from([D(1), D(1), D("0.5")]))
         shipping = to_cents(ex_tax * part)
         shipping_tax = to_cents(shipping * rate)
     handled = [c for c in order.consignments if c.handling_inc_tax > 0]
     handling = handling_tax = D(0)
-    if handled and draw(st.booleans()):
+    refunds_handling = draw(st.booleans())
+    if handled and refunds_handling:
         handling = sum((c.handling_ex_tax or D(0) for c in handled), D(0))
         handling_tax = to_cents(handling * rate)
     ns = refund(

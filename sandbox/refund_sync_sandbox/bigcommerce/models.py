@@ -392,9 +392,7 @@ class Order(_Seed):
 
     @property
     def total_inc_tax(self) -> Decimal:
-        lines = total(line.paid_inc_tax for line in self.products)
-        extras = self.shipping_cost_inc_tax + self.handling_cost_inc_tax + self.wrapping_cost_inc_tax
-        return lines + extras + self.fees_inc_tax
+        return checkout_total(self.products, self.shipping_addresses, self.fees)
 
     @property
     def total_tax(self) -> Decimal:
@@ -411,6 +409,15 @@ class Order(_Seed):
 
     def tender(self, provider_id: str) -> Tender | None:
         return next((tender for tender in self.tenders if tender.provider_id == provider_id), None)
+
+
+def checkout_total(
+    products: Iterable[ProductLine], addresses: Iterable[ShippingAddress] = (), fees: Iterable[Fee] = ()
+) -> Decimal:
+    """What checkout charges for these lines, addresses and fees, tax included: what the tenders must pay."""
+    lines = total(line.paid_inc_tax + line.wrapping_inc_tax for line in products)
+    extras = total(address.cost_inc_tax + address.handling_cost_inc_tax for address in addresses)
+    return lines + extras + total(fee.cost_inc_tax for fee in fees)
 
 
 def _require_unique(what: str, ids: Iterable[object]) -> None:
