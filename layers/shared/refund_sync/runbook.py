@@ -26,6 +26,8 @@ RECORDED = {
     "FailureReason = {name}.",
     Outcome.FAILED: "The refund's state is FAILED; its message is in the dead-letter queue with "
     "FailureReason = {name}.",
+    Outcome.SKIPPED: "The consumer records the refund as SKIPPED with this reason, before any BigCommerce "
+    "call; it raises no alarm and does not reach the dead-letter queue.",
 }
 # Where the usual path above does not apply.
 RECORDED_OTHERWISE = {
@@ -187,7 +189,8 @@ def generated_section() -> str:
     lines = [
         "## Refund reasons",
         "",
-        "HELD: the refund is fine but needs a decision. FAILED: it cannot sync as it stands.",
+        "HELD: the refund is fine but needs a decision. FAILED: it cannot sync as it stands. SKIPPED: there "
+        "is nothing to do in BigCommerce.",
         "",
         "| Reason | Outcome | Meaning |",
         "|---|---|---|",
