@@ -62,6 +62,7 @@ from refund_sync.services.consume_refunds import refund_consumer
 from refund_sync.services.poll_refunds import refund_poller
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync_sandbox.bigcommerce import BigCommerceStore, Order, RefundRecord
+from refund_sync_sandbox.bigcommerce.readings import StoreReadings, TaxPricing
 from refund_sync_sandbox.lambda_runtime import DrainReport, drain_queue, function_logs_to, invoke
 from refund_sync_sandbox.netsuite import BillingRecord, BillingType, NetSuiteAccount, SandboxCredentials
 from refund_sync_sandbox.sandbox import (
@@ -162,6 +163,7 @@ class CampaignConfig:
     burst_chance: float = 0.15  # consumer invocations that start into a 429 burst
     bigcommerce_timeout_seconds: float = 1.0
     netsuite_timeout_seconds: float = 1.0
+    store_pricing: TaxPricing = TaxPricing.INCLUSIVE  # the store's "Prices entered with tax" setting
 
     @property
     def order_count(self) -> int:
@@ -988,7 +990,7 @@ def run_campaign(
 ) -> CampaignResult:
     """Start a sandbox (reusing a moto server when given one), run the campaign, and report."""
     clock = VirtualClock()
-    store = BigCommerceStore(clock=clock.time)
+    store = BigCommerceStore(clock=clock.time, readings=StoreReadings(pricing=config.store_pricing))
     with running_sandbox(
         settings=campaign_settings(config),
         aws_endpoint=aws_endpoint,

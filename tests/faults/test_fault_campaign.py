@@ -15,6 +15,7 @@ from random import Random
 import pytest
 
 from refund_sync.domain.state import SyncStatus
+from refund_sync_sandbox.bigcommerce.readings import TaxPricing
 from refund_sync_sandbox.netsuite import SandboxCredentials
 from refund_sync_sandbox.soak import CampaignConfig, FaultKind, plan_data, run_campaign
 
@@ -30,12 +31,13 @@ FAST = CampaignConfig(
 )
 
 
+@pytest.mark.parametrize("pricing", list(TaxPricing), ids=lambda pricing: f"{pricing.value}-store")
 @pytest.mark.parametrize("seed", [3, 11])
 def test_under_every_fault_no_refund_is_made_twice_or_lost_and_the_ledger_balances_to_the_cent(
-    seed: int, moto_endpoint: str, netsuite_credentials: SandboxCredentials
+    seed: int, pricing: TaxPricing, moto_endpoint: str, netsuite_credentials: SandboxCredentials
 ) -> None:
-    # Given a seeded campaign of refunds and faults
-    config = replace(FAST, seed=seed)
+    # Given a seeded campaign of refunds and faults, on a store that prices with tax or before it
+    config = replace(FAST, seed=seed, store_pricing=pricing)
 
     # When it runs through the real handlers, then the fixes, the redrive and one more run
     result = run_campaign(config, aws_endpoint=moto_endpoint, credentials=netsuite_credentials)

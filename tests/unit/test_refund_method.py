@@ -83,7 +83,10 @@ def test_an_order_paid_only_offline_is_recorded_against_its_provider_under_origi
         quote((BANK,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
     )
     assert [(p.provider_id, p.offline) for p in payments] == [("bankdeposit", True)]
-    assert "moved no money for bankdeposit 33.00" in offline_note(payments)
+    assert offline_note(payments) == (
+        "BigCommerce moved no money for bankdeposit 33.00 (pay the customer that from NetSuite or by hand): "
+        "recorded offline only"
+    )
 
 
 def test_an_order_paid_only_offline_can_be_held_instead() -> None:
@@ -117,7 +120,9 @@ def test_a_card_refund_online_beside_a_gift_certificate_recorded_offline_is_the_
         ("giftcertificate", D("13.00"), True),
         ("braintree", D("20.00"), False),
     ]
-    assert offline_note(payments).startswith("BigCommerce moved no money for giftcertificate 13.00")
+    assert offline_note(payments).startswith(
+        "BigCommerce moved no money for giftcertificate 13.00 (re-issue it to the customer)"
+    )
 
 
 def test_a_fully_online_method_is_preferred_to_one_with_a_part_recorded_offline() -> None:

@@ -76,14 +76,14 @@ def _payments(method: Method) -> list[Payment]:
 
 def offline_note(payments: list[Payment]) -> str:
     """What BigCommerce only records, in words for the state and the CLI ("" when all money moves)."""
-    offline = [payment for payment in payments if payment.offline]
-    if not offline:
-        return ""
-    parts = ", ".join(f"{payment.provider_id} {to_cents(payment.amount)}" for payment in offline)
-    return (
-        f"BigCommerce moved no money for {parts} (recorded offline): the customer is paid that from "
-        "NetSuite or by hand"
-    )
+    parts = []
+    for payment in payments:
+        if not payment.offline:
+            continue
+        stored = payment.provider_id.casefold() in GIFT_CERTIFICATES | {STORE_CREDIT}
+        then = "re-issue it to the customer" if stored else "pay the customer that from NetSuite or by hand"
+        parts.append(f"{payment.provider_id} {to_cents(payment.amount)} ({then})")
+    return f"BigCommerce moved no money for {'; '.join(parts)}: recorded offline only" if parts else ""
 
 
 def _record_only(quote: RefundQuote, why: str) -> list[Payment]:

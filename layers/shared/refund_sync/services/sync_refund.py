@@ -336,9 +336,10 @@ class RefundEngine:
 
         def figures() -> str:
             return (
-                f"NetSuite total {netsuite} {refund.currency}; BigCommerce quote {quote.total_refund_amount} "
-                f"(tax {quote.total_refund_tax_amount}, tax_inclusive {str(quote.tax_inclusive).lower()}, "
-                f"rounding {quote.rounding}, adjustment {quote.adjustment}), its methods pay "
+                f"NetSuite total {netsuite} {refund.currency}; BigCommerce quote "
+                f"{to_cents(quote.total_refund_amount)} (tax {to_cents(quote.total_refund_tax_amount)}, "
+                f"tax_inclusive {str(quote.tax_inclusive).lower()}, rounding {quote.rounding.normalize():f}, "
+                f"adjustment {to_cents(quote.adjustment)}), its methods pay "
                 + (", ".join(str(t) for t in quote.method_totals) or "nothing")
                 + f"; BigCommerce prices suggest {plan.estimated_total}; the order prices "
                 + ("with tax" if plan.tax_basis is TaxBasis.INCLUSIVE else "before tax")
