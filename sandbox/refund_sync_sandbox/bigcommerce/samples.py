@@ -225,6 +225,7 @@ def us_store_orders(shopper: Address) -> list[Order]:
 
     wrap_ex, wrap_inc = _us("4.00")
     fee_ex, fee_inc = _us("2.50")
+    # Drafts, unvalidated: the card's amount is what the other tenders leave of the total (filled in below)
     orders = [
         Order.model_construct(
             id=104,

@@ -31,8 +31,18 @@ def tax_of(pricing: TaxPricing) -> Decimal:
 def readings_for(pricing: TaxPricing) -> list[StoreReadings]:
     """Every reading that can change how a card order's amounts come out on a store of this setting."""
     relevant = [r for r in every_reading(pricing) if r.gift_certificates is GiftCertificateRefund.OFFLINE]
-    if pricing is TaxPricing.INCLUSIVE:  # quote totals differ only on orders priced before tax
-        relevant = [r for r in relevant if r.quote_total is StoreReadings().quote_total]
+    if pricing is TaxPricing.INCLUSIVE:
+        # Quote totals and the flag's name differ only on orders priced before tax, and an amount read
+        # with its tax is how this store reads it anyway; the adjustment's place has its own stories.
+        default = StoreReadings(pricing=pricing)
+        relevant = [
+            r
+            for r in relevant
+            if r.quote_total is default.quote_total
+            and r.tax_flag is default.tax_flag
+            and r.adjustment is default.adjustment
+            and r.amount_basis is not AmountBasis.TAX_INCLUSIVE
+        ]
     return relevant
 
 

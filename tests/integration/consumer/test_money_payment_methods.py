@@ -25,7 +25,6 @@ from tests.integration.consumer.money import (
 from tests.integration.consumer.support import (
     bigcommerce_refunds,
     case,
-    netsuite_refund,
     state,
     sync_now,
 )
@@ -139,60 +138,3 @@ def test_a_store_credit_and_card_order_gives_back_both(sandbox: Sandbox, pricing
     sync_now(sandbox, ns)
     synced = assert_synced_to_the_cent(sandbox, ns, per_line=1)
     assert synced.refund_method == "storecredit + braintree"
-
-
-# -- 8: currencies ---------------------------------------------------------------------------------
-CURRENCIES = {
-    # name: (display, transactional, store default, display rate, transactional rate)
-    "all-usd": ("USD", "USD", "USD", D("1"), D("1")),
-    "shown-in-aud-paid-in-usd": ("AUD", "USD", "USD", D("1.384615"), D("1")),
-    "paid-in-eur-on-a-usd-store": ("EUR", "EUR", "USD", D("0.92"), D("0.92")),
-    "shown-in-gbp-paid-in-eur-on-a-usd-store": ("GBP", "EUR", "USD", D("0.79"), D("0.92")),
-}
-
-
-@pytest.mark.parametrize("combination", list(CURRENCIES))
-def test_each_currency_combination_refunds_in_the_currency_paid_store_credit_in_default(
-    sandbox: Sandbox, pricing: TaxPricing, combination: str
-) -> None:
-    display, transactional, default, display_rate, rate = CURRENCIES[combination]
-    tax = tax_of(pricing)
-    bc = order(370, [CAP.order_line(1, 3, 27, tax=tax)], [address(27, D("5.00"), tax=tax)]).model_copy(
-        update={
-            "currency_code": transactional,
-            "store_default_currency_code": default,
-            "store_default_to_transactional_exchange_rate": rate,
-            "display_currency_code": display,
-            "display_exchange_rate": display_rate,
-        }
-    )
-    # Refunded in the transactional currency: synced at the order's own amounts (no exchange rate applied)
-    paid = case(sandbox, bc, [CAP.refund_line(1, 1, tax_rate=tax)], currency=transactional, tran_id="CM-370")
-    sync_now(sandbox, paid)
-    assert_synced_to_the_cent(sandbox, paid, per_line=1)
-    assert state(sandbox, paid).currency == transactional
-
-    # Refunded in the display currency: refused, saying which is which
-    if display != transactional:
-        shown = netsuite_refund(
-            sandbox, 370, [CAP.refund_line(1, 1, tax_rate=tax)], currency=display, tran_id="CM-371"
-        )
-        sync_now(sandbox, shown)
-        failed = state(sandbox, shown)
-        assert (failed.status, failed.reason_code) == (SyncStatus.FAILED, "CURRENCY_MISMATCH")
-        assert "storefront showed" in (failed.reason_detail or "") and transactional in (
-            failed.reason_detail or ""
-        )
-
-    # As store credit: only when the shopper paid in the store's default currency
-    sandbox.configure(refund_method_policy="store_credit")
-    credit = netsuite_refund(
-        sandbox, 370, [CAP.refund_line(1, 1, tax_rate=tax)], currency=transactional, tran_id="CM-372"
-    )
-    sync_now(sandbox, credit)
-    outcome = state(sandbox, credit)
-    if transactional == default:
-        assert (outcome.status, outcome.refund_method) == (SyncStatus.SYNCED, "storecredit")
-    else:
-        assert (outcome.status, outcome.reason_code) == (SyncStatus.FAILED, "REFUND_METHOD_UNAVAILABLE")
-        assert transactional in (outcome.reason_detail or "") and default in (outcome.reason_detail or "")
