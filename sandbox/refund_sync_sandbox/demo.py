@@ -19,8 +19,9 @@ from rich.table import Table
 
 from refund_sync.adapters.refund_queue import RefundMessage
 from refund_sync.adapters.state_store import StateStore
-from refund_sync.domain.bigcommerce import OrderStatus
+from refund_sync.domain.bigcommerce import OrderStatus, Payment
 from refund_sync.domain.reasons import Reason
+from refund_sync.domain.refund_method import offline_note
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync_sandbox.bigcommerce.errors import NotFound
 from refund_sync_sandbox.lambda_runtime import function_logs_to
@@ -78,27 +79,46 @@ def outcome_table(
     table.add_column("Kind")
     table.add_column("Order", no_wrap=True)
     table.add_column("Refunded in BigCommerce")
-    table.add_column("Amount", justify="right", no_wrap=True)
-    table.add_column("Method", no_wrap=True)
+    table.add_column("NetSuite total", justify="right", no_wrap=True)
+    table.add_column("Quoted", justify="right", no_wrap=True)
+    table.add_column("Refunded", justify="right", no_wrap=True)
+    table.add_column("Method")
     table.add_column("Order status", no_wrap=True)
     table.add_column("Result")
     for netsuite_id, scenario in by_id.items():
         state = states.get(netsuite_id)
         refund = sandbox.account.refund(netsuite_id)
-        amount = state.refunded_amount if state and state.refunded_amount is not None else None
+        synced = state is not None and state.status is SyncStatus.SYNCED
+        quoted = state.quoted_amount if state and state.quoted_amount is not None else None
+        refunded = state.refunded_amount if synced and state and state.refunded_amount is not None else None
         table.add_row(
             refund.tran_id,
             scenario.kind,
             refund.bigcommerce_order_id or "-",
-            ", ".join(item.rsplit(" (", 1)[0] for item in state.items)
-            if state and state.status is SyncStatus.SYNCED
-            else "-",
-            f"{amount} {refund.currency}" if amount is not None else f"[dim]({refund.total})[/dim]",
-            state.refund_method if state and state.status is SyncStatus.SYNCED else "-",
+            shop_words(state) if state and synced else "-",
+            f"{refund.total} {refund.currency}",
+            str(quoted) if quoted is not None else "-",
+            str(refunded) if refunded is not None else "-",
+            state.refund_method if state and synced else "-",
             OrderStatus.describe(order_status(sandbox, refund.bigcommerce_order_id)),
             result_text(state, dead),
         )
     return table
+
+
+def recorded_offline(
+    by_id: dict[str, Scenario], states: dict[str, RefundState], sandbox: Sandbox
+) -> list[str]:
+    """The synced refunds BigCommerce only recorded (in part): no money moved for those parts."""
+    notes = []
+    for netsuite_id in by_id:
+        state = states.get(netsuite_id)
+        if state is None or state.status is not SyncStatus.SYNCED:
+            continue
+        note = offline_note([Payment.model_validate(p.model_dump()) for p in state.payments])
+        if note:
+            notes.append(f"{sandbox.account.refund(netsuite_id).tran_id}: {note}")
+    return notes
 
 
 def order_status(sandbox: Sandbox, order_id: str | None) -> int | None:
@@ -189,6 +209,8 @@ def main() -> int:
             f"({', '.join(payouts['declined']) or 'none'})."
         )
         console.print(outcome_table("What happened to each NetSuite refund", sandbox, by_id, states))
+        for note in recorded_offline(by_id, states, sandbox):
+            console.print(f"  [dim]{note}[/dim]")
         console.print(reasons_table(by_id, states, sandbox))
         problems = check(sandbox, by_id, states, {})
         refunds_before = len(sandbox.store.list_refunds())

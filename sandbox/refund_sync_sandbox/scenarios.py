@@ -12,15 +12,23 @@ from decimal import Decimal
 
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund, Origin, PaidOut, PaidOutMethod, RefundLine
-from refund_sync_sandbox.bigcommerce import AppliedDiscount, Order, ProductLine, ShippingAddress, Tender
+from refund_sync_sandbox.bigcommerce import AppliedDiscount, Fee, Order, ProductLine, ShippingAddress, Tender
+from refund_sync_sandbox.bigcommerce.models import GiftWrapping, checkout_total
 from refund_sync_sandbox.netsuite import BillingType, NetSuiteAccount, product_line
 
 D = Decimal
 TAX = D("0.10")
+US_TAX = D("0.0825")  # Austin, Texas: the tax-exclusive US store's sales tax
 MEMBER = 7
 
-# Settings the demo runs with (beyond the defaults): items the merchant uses for handling and goodwill.
-DEMO_SETTINGS = {"handling_items": "Handling Fee", "custom_amount_items": "Goodwill Credit"}
+# Settings the demo runs with (beyond the defaults): items the merchant uses for handling, goodwill, the
+# shipping-insurance fee and gift wrapping.
+DEMO_SETTINGS = {
+    "handling_items": "Handling Fee",
+    "custom_amount_items": "Goodwill Credit",
+    "fee_items": "Shipping Insurance",
+    "gift_wrapping_items": "Gift Wrap",
+}
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,14 @@ class Item:
     item_id: str  # the NetSuite item's internal id
 
     def order_line(
-        self, line_id: int, quantity: int, address_id: int, discount: Decimal = ZERO
+        self,
+        line_id: int,
+        quantity: int,
+        address_id: int,
+        discount: Decimal = ZERO,
+        *,
+        tax: Decimal = TAX,
+        wrapping: GiftWrapping | None = None,
     ) -> ProductLine:
         return ProductLine(
             id=line_id,
@@ -40,9 +55,10 @@ class Item:
             name=self.name,
             quantity=quantity,
             price_ex_tax=self.price,
-            price_inc_tax=to_cents(self.price * (1 + TAX)),
+            price_inc_tax=to_cents(self.price * (1 + tax)),
             applied_discounts=[AppliedDiscount(amount=discount, name="Spring sale")] if discount else [],
             order_address_id=address_id,
+            wrapping=wrapping,
         )
 
     def refund_line(
@@ -54,6 +70,8 @@ class Item:
 
 
 TEE = Item("TEE-BLK-M", "Organic Tee - Black M", D("25.00"), "301")
+BOOT = Item("BOOT-BRN-9", "Work Boot - Brown 9", D("89.00"), "306")
+SCARF = Item("SCARF-WL", "Wool Scarf", D("14.50"), "307")
 MUG = Item("MUG-CER", "Ceramic Mug", D("12.00"), "302")
 CAP = Item("CAP-NVY", "Canvas Cap - Navy", D("18.00"), "303")
 SOCKS = Item("SOCK-3PK", "Trail Socks 3-pack", D("9.00"), "304")
@@ -67,14 +85,25 @@ def other_line(
     )
 
 
-def address(address_id: int, shipping: Decimal, handling: Decimal = ZERO) -> ShippingAddress:
+def address(
+    address_id: int, shipping: Decimal, handling: Decimal = ZERO, *, tax: Decimal = TAX
+) -> ShippingAddress:
     return ShippingAddress(
         id=address_id,
         cost_ex_tax=shipping,
-        cost_inc_tax=to_cents(shipping * (1 + TAX)),
+        cost_inc_tax=to_cents(shipping * (1 + tax)),
         handling_cost_ex_tax=handling,
-        handling_cost_inc_tax=to_cents(handling * (1 + TAX)),
+        handling_cost_inc_tax=to_cents(handling * (1 + tax)),
     )
+
+
+def wrap(price: Decimal, *, tax: Decimal = TAX, name: str = "Gift Wrap") -> GiftWrapping:
+    """Gift wrapping at `price` a unit before tax."""
+    return GiftWrapping(name=name, cost_ex_tax=price, cost_inc_tax=to_cents(price * (1 + tax)))
+
+
+def fee(fee_id: int, name: str, cost: Decimal, *, tax: Decimal = TAX) -> Fee:
+    return Fee(id=fee_id, display_name=name, cost_ex_tax=cost, cost_inc_tax=to_cents(cost * (1 + tax)))
 
 
 def card(amount: Decimal, *, settled: bool = True, declines: bool = False) -> Tender:
@@ -88,24 +117,33 @@ def card(amount: Decimal, *, settled: bool = True, declines: bool = False) -> Te
     )
 
 
-def order(order_id: int, lines: list[ProductLine], addresses: list[ShippingAddress], **tender: bool) -> Order:
-    goods = sum(
-        (
-            to_cents(
-                line.price_inc_tax * line.quantity
-                - sum((d.amount for d in line.applied_discounts), ZERO) * (1 + TAX)
-            )
-            for line in lines
-        ),
-        ZERO,
-    )
-    extras = sum((a.cost_inc_tax + a.handling_cost_inc_tax for a in addresses), ZERO)
+def order(
+    order_id: int,
+    lines: list[ProductLine],
+    addresses: list[ShippingAddress],
+    *,
+    prices_include_tax: bool | None = None,
+    fees: list[Fee] | None = None,
+    tenders: list[Tender] | None = None,
+    paid_by: str | None = None,
+    **tender: bool,
+) -> Order:
+    """An order paid by card (or by `tenders`, the card taking what they leave); priced with tax, before
+    tax, or (None) as the store's setting says when it is seeded."""
+    others = tenders or []
+    rest = checkout_total(lines, addresses, fees or []) - sum((t.amount for t in others), ZERO)
+    if paid_by is not None:  # all of it by one other method, e.g. a bank deposit
+        paid = [Tender(provider_id=paid_by, amount=rest)]
+    else:
+        paid = [*others, card(rest, **tender)] if rest > 0 or not others else others
     return Order(
         id=order_id,
         customer_id=MEMBER,
         products=lines,
         shipping_addresses=addresses,
-        tenders=[card(goods + extras, **tender)],
+        fees=fees or [],
+        tenders=paid,
+        tax_inclusive_pricing=prices_include_tax,
     )
 
 
@@ -142,6 +180,11 @@ def _refund(
 
 
 def scenarios() -> list[Scenario]:
+    """Every refund of the demo: today's store (it prices with tax), then the US store."""
+    return [*todays_scenarios(), *more_scenarios(), *us_scenarios()]
+
+
+def todays_scenarios() -> list[Scenario]:
     return [
         Scenario(
             "full refund: every line + shipping",
@@ -269,6 +312,144 @@ def scenarios() -> list[Scenario]:
             ),
             "SKIPPED",
             "CREATED_FROM_BIGCOMMERCE",
+        ),
+    ]
+
+
+def _us_tax(amount: Decimal) -> Decimal:
+    return to_cents(amount * US_TAX)
+
+
+def us_store(
+    order_id: int, lines: list[ProductLine], addresses: list[ShippingAddress], **extra: object
+) -> Order:
+    """An order of the US store: prices entered before tax, 8.25 % sales tax added at checkout."""
+    return order(order_id, lines, addresses, prices_include_tax=False, **extra)  # type: ignore[arg-type]
+
+
+def us_scenarios() -> list[Scenario]:
+    """The US store, beside today's: it prices before tax, so BigCommerce adds the tax on shipping."""
+    two = [address(31, D("7.00"), tax=US_TAX), address(32, D("5.00"), tax=US_TAX)]
+    return [
+        Scenario(
+            "US store (prices before tax): everything + shipping",
+            us_store(
+                5101,
+                [BOOT.order_line(1, 1, 30, tax=US_TAX), SCARF.order_line(2, 2, 30, tax=US_TAX)],
+                [address(30, D("9.00"), tax=US_TAX)],
+            ),
+            _refund(
+                5101,
+                [BOOT.refund_line(1, 1, tax_rate=US_TAX), SCARF.refund_line(2, 2, tax_rate=US_TAX)],
+                tran_id="CM-5101",
+                shipping_amount=D("9.00"),
+                shipping_tax=_us_tax(D("9.00")),
+            ),
+            "SYNCED",
+            expected_order_status=4,
+        ),
+        Scenario(
+            "US store: shipping only",
+            us_store(5102, [BOOT.order_line(3, 1, 33, tax=US_TAX)], [address(33, D("9.00"), tax=US_TAX)]),
+            _refund(5102, [], tran_id="CM-5102", shipping_amount=D("9.00"), shipping_tax=_us_tax(D("9.00"))),
+            "SYNCED",
+            expected_order_status=14,
+        ),
+        Scenario(
+            "US store: shipping, 2 consignments",
+            us_store(
+                5103, [SCARF.order_line(4, 1, 31, tax=US_TAX), MUG.order_line(5, 1, 32, tax=US_TAX)], two
+            ),
+            _refund(
+                5103,
+                [],
+                tran_id="CR-5103",
+                cash=True,
+                shipping_amount=D("12.00"),
+                shipping_tax=_us_tax(D("12.00")),
+            ),
+            "SYNCED",
+            expected_order_status=14,
+        ),
+        Scenario(
+            "US store: fee + gift wrapping",
+            us_store(
+                5104,
+                [SCARF.order_line(6, 2, 34, tax=US_TAX, wrapping=wrap(D("4.00"), tax=US_TAX))],
+                [address(34, D("6.00"), tax=US_TAX)],
+                fees=[fee(2, "Shipping Insurance", D("2.50"), tax=US_TAX)],
+            ),
+            _refund(
+                5104,
+                [
+                    other_line(1, "Shipping Insurance", D("2.50"), tax=_us_tax(D("2.50"))),
+                    other_line(2, "Gift Wrap", D("4.00"), tax=_us_tax(D("4.00"))).model_copy(
+                        update={"quantity": D(1)}
+                    ),
+                ],
+                tran_id="CM-5104",
+            ),
+            "SYNCED",
+            expected_order_status=14,
+        ),
+        Scenario(
+            "US store: paid by bank deposit only",
+            us_store(
+                5105,
+                [MUG.order_line(7, 2, 35, tax=US_TAX)],
+                [address(35, D("5.00"), tax=US_TAX)],
+                paid_by="bankdeposit",
+            ),
+            _refund(5105, [MUG.refund_line(1, 1, tax_rate=US_TAX)], tran_id="CM-5105"),
+            "SYNCED",
+            expected_order_status=14,
+        ),
+        Scenario(
+            "US store: shown in AUD, paid in USD",
+            us_store(
+                5106, [CAP.order_line(8, 1, 36, tax=US_TAX)], [address(36, D("5.00"), tax=US_TAX)]
+            ).model_copy(update={"display_currency_code": "AUD", "display_exchange_rate": D("1.384615")}),
+            _refund(5106, [CAP.refund_line(1, 1, tax_rate=US_TAX)], tran_id="CR-5106", cash=True),
+            "SYNCED",
+            expected_order_status=14,
+        ),
+    ]
+
+
+def more_scenarios() -> list[Scenario]:
+    """Today's store, beside the US store: payments beyond a card, and a refund of nothing."""
+    return [
+        Scenario(
+            "gift certificate (20.00) + card",
+            order(
+                5015,
+                [CAP.order_line(15, 2, 24)],
+                [address(24, D("5.00"))],
+                tenders=[Tender(provider_id="giftcertificate", amount=D("20.00"))],
+            ),
+            _refund(
+                5015,
+                [CAP.refund_line(1, 2)],
+                tran_id="CM-5015",
+                shipping_amount=D("5.00"),
+                shipping_tax=D("0.50"),
+            ),
+            "SYNCED",
+            expected_order_status=4,
+        ),
+        Scenario(
+            "zero-amount credit memo",
+            order(5016, [TEE.order_line(16, 1, 25)], [address(25, D("5.00"))]),
+            _refund(
+                5016,
+                [
+                    TEE.refund_line(1, 1),
+                    other_line(2, "Price match", D("-25.00"), item_type="Discount", tax=D("-2.50")),
+                ],
+                tran_id="CM-5016",
+            ),
+            "SKIPPED",
+            "ZERO_AMOUNT",
         ),
     ]
 

@@ -66,6 +66,7 @@ from refund_sync.services.poll_refunds import refund_poller
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import RefundEngine
 from refund_sync_sandbox.bigcommerce import BigCommerceStore, Order, ReadBack, ReasonEcho, RefundRecord
+from refund_sync_sandbox.bigcommerce.readings import StoreReadings, TaxPricing
 from refund_sync_sandbox.lambda_runtime import DrainReport, drain_queue, function_logs_to, invoke
 from refund_sync_sandbox.netsuite import BillingRecord, BillingType, NetSuiteAccount, SandboxCredentials
 from refund_sync_sandbox.sandbox import (
@@ -194,6 +195,20 @@ ORDER_FAULTS = (
 )
 
 
+# What `make soak` (and, smaller, `make test`) runs: each reading of the read-back once, the store's tax
+# setting taking turns, and the adversarial reading on both stores.
+CAMPAIGN_MATRIX: list[tuple[SimulatorMode, TaxPricing, int]] = [
+    (SimulatorMode.ECHO, TaxPricing.INCLUSIVE, 3),
+    (SimulatorMode.ECHO, TaxPricing.EXCLUSIVE, 11),
+    (SimulatorMode.TOP_ONLY, TaxPricing.EXCLUSIVE, 3),
+    (SimulatorMode.NO_ECHO, TaxPricing.INCLUSIVE, 3),
+    (SimulatorMode.LAGGING_LISTS, TaxPricing.EXCLUSIVE, 3),
+    (SimulatorMode.LATE_COMMITS, TaxPricing.INCLUSIVE, 3),
+    (SimulatorMode.ALL_AT_ONCE, TaxPricing.INCLUSIVE, 11),
+    (SimulatorMode.ALL_AT_ONCE, TaxPricing.EXCLUSIVE, 3),
+]
+
+
 def faults_of(mode: SimulatorMode) -> frozenset[FaultKind]:
     """The faults a campaign in `mode` injects: every kind, a late commit standing in for a create that
     commits and then stalls where creates commit late."""
@@ -219,6 +234,7 @@ class CampaignConfig:
     bigcommerce_timeout_seconds: float = 1.0
     netsuite_timeout_seconds: float = 1.0
     mode: SimulatorMode = SimulatorMode.ECHO
+    store_pricing: TaxPricing = TaxPricing.INCLUSIVE  # the store's "Prices entered with tax" setting
 
     @property
     def order_count(self) -> int:
@@ -233,7 +249,7 @@ class CampaignConfig:
         return (
             f"python -m refund_sync_sandbox.soak --refunds {self.refunds} --orders {self.order_count} "
             f"--seed {self.seed} --page-size {self.page_size} --wave-size {self.wave_size} "
-            f"--mode {self.mode.value}"
+            f"--mode {self.mode.value} --store-pricing {self.store_pricing.value}"
         )
 
 
@@ -574,7 +590,8 @@ class CampaignResult:
     def summary(self) -> str:
         """One line: the mode, and what the guarantees came to in it."""
         return (
-            f"{self.config.mode.value:<14} synced {self.statuses.get(SyncStatus.SYNCED.value, 0):>4}  "
+            f"{self.config.mode.value:<14} {self.config.store_pricing.value:<9} "
+            f"synced {self.statuses.get(SyncStatus.SYNCED.value, 0):>4}  "
             f"held CREATE_UNCERTAIN {self.uncertain_held.get(Reason.CREATE_UNCERTAIN.name, 0)} "
             f"(then decided: {_counts(self.operator_decisions)})  "
             f"failed/held by reason: {_counts(self.reasons)}  "
@@ -1294,7 +1311,11 @@ def run_campaign(
 ) -> CampaignResult:
     """Start a sandbox (reusing a moto server when given one), run the campaign, and report."""
     clock = VirtualClock()
-    store = BigCommerceStore(clock=clock.time, read_back=config.mode.read_back)
+    store = BigCommerceStore(
+        clock=clock.time,
+        readings=StoreReadings(pricing=config.store_pricing),
+        read_back=config.mode.read_back,
+    )
     with running_sandbox(
         settings=campaign_settings(config),
         aws_endpoint=aws_endpoint,
@@ -1325,14 +1346,24 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="which reading of BigCommerce's read-back to run under (default: each in turn)",
     )
+    parser.add_argument(
+        "--store-pricing",
+        choices=[pricing.value for pricing in TaxPricing],
+        default=None,
+        help="the store's tax setting (default: as the campaign matrix pairs it with each mode)",
+    )
     arguments = parser.parse_args(argv)
-    modes = list(SimulatorMode) if arguments.mode == "all" else [SimulatorMode(arguments.mode)]
+    pairs = [(mode, pricing) for mode, pricing, _ in CAMPAIGN_MATRIX]
+    if arguments.mode != "all":
+        pairs = [pair for pair in pairs if pair[0].value == arguments.mode][:1]
+    if arguments.store_pricing is not None:
+        pairs = list(dict.fromkeys((mode, TaxPricing(arguments.store_pricing)) for mode, _ in pairs))
     out = sys.stdout
     print(f"Function logs: {LOG_FILE}", file=out, flush=True)
     results: list[CampaignResult] = []
     failed = False
     with function_logs_to(LOG_FILE):
-        for mode in modes:
+        for mode, pricing in pairs:
             config = CampaignConfig(
                 refunds=arguments.refunds,
                 orders=arguments.orders,
@@ -1340,8 +1371,11 @@ def main(argv: list[str] | None = None) -> int:
                 page_size=arguments.page_size,
                 wave_size=arguments.wave_size,
                 mode=mode,
+                store_pricing=pricing,
             )
-            print(f"== mode {mode.value}: {mode.read_back.name}", file=out, flush=True)
+            print(
+                f"== mode {mode.value} ({mode.read_back.name}), {pricing.value} store", file=out, flush=True
+            )
             result = run_campaign(config, progress=lambda line: print(line, file=out, flush=True))
             results.append(result)
             print(result.report(), file=out)

@@ -15,7 +15,7 @@ from tests.cli.support import json_of, run_cli
 
 # -- status -----------------------------------------------------------------------------------------------
 def test_status_counts_what_the_demo_left(demo: Demo) -> None:
-    # Given the demo's 14 refunds polled and consumed once
+    # Given the demo's refunds polled and consumed once
     # When the operator asks for the status
     result = run_cli("status", *sandbox_args(demo), "--json")
 

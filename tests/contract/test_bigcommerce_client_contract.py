@@ -22,8 +22,8 @@ from refund_sync.domain.policy import PartialLineRule, RefundMethodPolicy
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import RefundEngine
 from refund_sync_sandbox.aws import load_template
-from refund_sync_sandbox.bigcommerce import BigCommerceStore, RunningServer, start_bigcommerce_server
-from refund_sync_sandbox.scenarios import CAP, MUG, TEE, address, order, other_line
+from refund_sync_sandbox.bigcommerce import BigCommerceStore, RunningServer, Tender, start_bigcommerce_server
+from refund_sync_sandbox.scenarios import CAP, MUG, TEE, US_TAX, address, fee, order, other_line, wrap
 from tests.factories import refund
 
 from .bigcommerce_spec import BigCommerceSpecs, ExchangeRecorder
@@ -42,6 +42,21 @@ def store_server() -> Iterator[RunningServer]:
                 [address(31, D("6.00")), address(32, D("4.00"), handling=D("2.00"))],
             ),
             order(7002, [CAP.order_line(3, 1, 33)], [address(33, D("5.00"))]),
+            # A US store's order (prices before tax) with gift wrapping and a fee
+            order(
+                7003,
+                [MUG.order_line(4, 2, 34, tax=US_TAX, wrapping=wrap(D("3.00"), tax=US_TAX))],
+                [address(34, D("6.00"), tax=US_TAX)],
+                fees=[fee(5, "Shipping Insurance", D("2.50"), tax=US_TAX)],
+                prices_include_tax=False,
+            ),
+            # Paid partly by gift certificate, shown in another currency than it was paid in
+            order(
+                7004,
+                [TEE.order_line(5, 1, 35)],
+                [address(35, D("5.00"))],
+                tenders=[Tender(provider_id="giftcertificate", amount=D("10.00"))],
+            ).model_copy(update={"display_currency_code": "AUD", "display_exchange_rate": D("1.384615")}),
         ]
     )
     with start_bigcommerce_server(store) as server:
@@ -118,6 +133,33 @@ def test_a_product_adjustment_does_too(recorded_client: BigCommerceClient, state
     refund_ = ns(7002, partial)
     status = sync(recorded_client, state_table, refund_, partial_line_rule=PartialLineRule.PRODUCT_ADJUSTMENT)
     assert status == "SYNCED"
+
+
+def test_shipping_before_tax_fees_and_gift_wrapping_do_too(
+    recorded_client: BigCommerceClient, state_table: str
+) -> None:
+    refund_ = ns(
+        7003,
+        MUG.refund_line(1, 1, tax_rate=US_TAX),
+        other_line(2, "Shipping Insurance", D("2.50"), tax=D("0.21")),
+        other_line(3, "Gift Wrap", D("3.00"), tax=D("0.25")).model_copy(update={"quantity": D(1)}),
+        shipping="6.00",
+        shipping_tax="0.50",
+    )
+    status = sync(
+        recorded_client,
+        state_table,
+        refund_,
+        fee_items=["Shipping Insurance"],
+        gift_wrapping_items=["Gift Wrap"],
+    )
+    assert status == "SYNCED"
+
+
+def test_a_gift_certificate_and_card_refund_does_too(
+    recorded_client: BigCommerceClient, state_table: str
+) -> None:
+    assert sync(recorded_client, state_table, ns(7004, TEE.refund_line(1, 1))) == "SYNCED"
 
 
 def test_reading_refunds_back_and_an_unknown_order_are_valid_exchanges(

@@ -23,6 +23,7 @@ from refund_sync_sandbox.bigcommerce import (
     start_bigcommerce_server,
 )
 from refund_sync_sandbox.bigcommerce.money import dumps
+from refund_sync_sandbox.bigcommerce.readings import StoreReadings, TaxPricing, every_reading
 
 from .bigcommerce_spec import (
     V3_FILE,
@@ -135,6 +136,48 @@ def test_order_products_addresses_fees_and_statuses(
     for path in ("/products", "/shipping_addresses", "/fees"):
         client.get(f"/v2/orders/999{path}")
     assert statuses(recorder) == [201, 200, 200, 200, 200, 200, 200, 404, 404, 404]
+    recorder.assert_all_valid(specs)
+
+
+def test_orders_of_a_store_that_prices_before_tax_in_every_documented_form(
+    client: Client, recorder: ExchangeRecorder, specs: BigCommerceSpecs
+) -> None:
+    # 104: gift wrapping and a fee, shipped to two addresses; 105: gift certificate + card; 106: shown in AUD
+    for order_id in (104, 105, 106):
+        client.get(
+            f"/v2/orders/{order_id}", include="consignments.line_items,fees", consignment_structure="object"
+        )
+        client.get(f"/v2/orders/{order_id}/products")
+        client.get(f"/v2/orders/{order_id}/fees")
+    assert set(statuses(recorder)) == {200}
+    recorder.assert_all_valid(specs)
+
+
+@pytest.mark.parametrize("readings", every_reading(TaxPricing.EXCLUSIVE), ids=StoreReadings.label)
+def test_quotes_and_refunds_under_every_reading_are_valid(
+    client: Client,
+    recorder: ExchangeRecorder,
+    specs: BigCommerceSpecs,
+    store: BigCommerceStore,
+    readings: StoreReadings,
+) -> None:
+    store.use_readings(readings)
+    items = [
+        {"item_type": "PRODUCT", "item_id": 1041, "quantity": 1},
+        {"item_type": "GIFT_WRAPPING", "item_id": 1042, "quantity": 1},
+        {"item_type": "SHIPPING", "item_id": 541, "amount": Decimal("7.00")},
+        {"item_type": "FEE", "item_id": 2, "amount": Decimal("2.50")},
+    ]
+    quote = client.post(QUOTES.format(104), {"items": items})
+    methods = quote.json(parse_float=Decimal)["data"]["refund_methods"]
+    client.post(REFUNDS.format(104), {"items": items, "payments": methods[0]})
+    gift = [{"item_type": "PRODUCT", "item_id": 1051, "quantity": 1}]
+    gift_quote = client.post(QUOTES.format(105), {"items": gift})
+    client.post(
+        REFUNDS.format(105),
+        {"items": gift, "payments": gift_quote.json(parse_float=Decimal)["data"]["refund_methods"][0]},
+    )
+    assert statuses(recorder) == [201, 201, 201, 201]
     recorder.assert_all_valid(specs)
 
 

@@ -16,8 +16,16 @@ from random import Random
 import pytest
 
 from refund_sync.domain.state import SyncStatus
+from refund_sync_sandbox.bigcommerce.readings import TaxPricing
 from refund_sync_sandbox.netsuite import SandboxCredentials
-from refund_sync_sandbox.soak import CampaignConfig, SimulatorMode, faults_of, plan_data, run_campaign
+from refund_sync_sandbox.soak import (
+    CAMPAIGN_MATRIX,
+    CampaignConfig,
+    SimulatorMode,
+    faults_of,
+    plan_data,
+    run_campaign,
+)
 
 # Small, and quick to fail over: one wave, and short client timeouts, so that a stalled create or
 # NetSuite call costs half a second. Every kind of fault still occurs (the campaign sees to that).
@@ -31,21 +39,25 @@ FAST = CampaignConfig(
 )
 
 
-# Every reading of what BigCommerce's docs leave open (bigcommerce/readback.py), with two seeds for the
-# simulator's default reading and the adversarial one that combines the others.
-CAMPAIGNS = [
-    *((SimulatorMode.ECHO, seed) for seed in (3, 11)),
-    *((mode, 3) for mode in SimulatorMode if mode not in (SimulatorMode.ECHO, SimulatorMode.ALL_AT_ONCE)),
-    *((SimulatorMode.ALL_AT_ONCE, seed) for seed in (3, 11)),
-]
+# Every reading of what BigCommerce's docs leave open about reading refunds back (bigcommerce/readback.py)
+# and both store tax settings (bigcommerce/readings.py): each reading once, the store's setting taking
+# turns, and the adversarial reading that combines the others on both stores.
+CAMPAIGNS = CAMPAIGN_MATRIX
 
 
-@pytest.mark.parametrize(("mode", "seed"), CAMPAIGNS, ids=[f"{m.value}-{s}" for m, s in CAMPAIGNS])
+@pytest.mark.parametrize(
+    ("mode", "pricing", "seed"), CAMPAIGNS, ids=[f"{m.value}-{p.value}-{s}" for m, p, s in CAMPAIGNS]
+)
 def test_under_every_fault_no_refund_is_made_twice_or_lost_and_the_ledger_balances_to_the_cent(
-    mode: SimulatorMode, seed: int, moto_endpoint: str, netsuite_credentials: SandboxCredentials
+    mode: SimulatorMode,
+    pricing: TaxPricing,
+    seed: int,
+    moto_endpoint: str,
+    netsuite_credentials: SandboxCredentials,
 ) -> None:
-    # Given a seeded campaign of refunds and faults, BigCommerce reading its refunds back one way
-    config = replace(FAST, seed=seed, mode=mode)
+    # Given a seeded campaign of refunds and faults, BigCommerce reading its refunds back one way, on a
+    # store that prices with tax or before it
+    config = replace(FAST, seed=seed, mode=mode, store_pricing=pricing)
 
     # When it runs through the real handlers, then the fixes, the redrive and one more run
     result = run_campaign(config, aws_endpoint=moto_endpoint, credentials=netsuite_credentials)

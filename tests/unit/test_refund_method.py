@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from refund_sync.domain.bigcommerce import PaymentOption, RefundQuote
-from refund_sync.domain.policy import RefundMethodPolicy
+from refund_sync.domain.policy import OfflinePaymentRule, RefundMethodPolicy
 from refund_sync.domain.reasons import Reason, RefundProblem
-from refund_sync.domain.refund_method import choose_payments
+from refund_sync.domain.refund_method import choose_payments, offline_note
 from tests.factories import Product, order
 
 D = Decimal
@@ -68,20 +68,112 @@ def test_an_unsettled_payment_fails_with_bigcommerces_reason() -> None:
     assert "not been settled" in problem.value.detail
 
 
-def test_an_offline_only_original_provider_is_not_taken_for_a_payout() -> None:
-    bank = PaymentOption(
-        provider_id="bankdeposit",
-        amount=D("33.00"),
-        offline=True,
-        offline_provider=True,
-        offline_reason="Bank deposit refunds happen outside BigCommerce",
+BANK = PaymentOption(
+    provider_id="bankdeposit",
+    provider_description="Bank Deposit",
+    amount=D("33.00"),
+    offline=True,
+    offline_provider=True,
+    offline_reason="This is an offline payment provider.",
+)
+
+
+def test_an_order_paid_only_offline_is_recorded_against_its_provider_under_original() -> None:
+    payments = choose_payments(
+        quote((BANK,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert [(p.provider_id, p.offline) for p in payments] == [("bankdeposit", True)]
+    assert offline_note(payments) == (
+        "BigCommerce moved no money for bankdeposit 33.00 (pay the customer that from NetSuite or by hand): "
+        "recorded offline only"
+    )
+
+
+def test_an_order_paid_only_offline_can_be_held_instead() -> None:
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((BANK,), (CUSTOM,)),
+            MEMBER,
+            RefundMethodPolicy.ORIGINAL,
+            paid_out_by_netsuite=False,
+            offline_rule=OfflinePaymentRule.HOLD,
+        )
+    assert problem.value.reason is Reason.OFFLINE_PAYMENT_HELD
+    assert "Bank Deposit" in problem.value.detail
+
+
+GIFT = PaymentOption(
+    provider_id="giftcertificate",
+    provider_description="Gift Certificate",
+    amount=D("13.00"),
+    offline=True,
+    offline_reason="Gift certificates are refunded by issuing a new gift certificate.",
+)
+CARD_PART = PaymentOption(provider_id="braintree", provider_description="Braintree", amount=D("20.00"))
+
+
+def test_a_card_refund_online_beside_a_gift_certificate_recorded_offline_is_the_original_method() -> None:
+    payments = choose_payments(
+        quote((GIFT, CARD_PART), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert [(p.provider_id, p.amount, p.offline) for p in payments] == [
+        ("giftcertificate", D("13.00"), True),
+        ("braintree", D("20.00"), False),
+    ]
+    assert offline_note(payments).startswith(
+        "BigCommerce moved no money for giftcertificate 13.00 (re-issue it to the customer)"
+    )
+
+
+def test_a_fully_online_method_is_preferred_to_one_with_a_part_recorded_offline() -> None:
+    online = (PaymentOption(provider_id="giftcertificate", amount=D("13.00")), CARD_PART)
+    payments = choose_payments(
+        quote((GIFT, CARD_PART), online), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert not any(p.offline for p in payments)
+
+
+def test_an_unsettled_card_beside_a_gift_certificate_waits_for_the_card_and_says_so() -> None:
+    unsettled = CARD_PART.model_copy(
+        update={"offline": True, "offline_reason": "The payment has not been settled yet."}
     )
     with pytest.raises(RefundProblem) as problem:
         choose_payments(
-            quote((bank,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+            quote((GIFT, unsettled), (CUSTOM,)),
+            MEMBER,
+            RefundMethodPolicy.ORIGINAL,
+            paid_out_by_netsuite=False,
+        )
+    assert problem.value.reason is Reason.PAYMENT_NOT_SETTLED
+    assert "Braintree" in problem.value.detail and "Gift" not in problem.value.detail
+
+
+def test_a_second_gateway_that_can_only_be_refunded_offline_names_only_that_part() -> None:
+    second = PaymentOption(
+        provider_id="stripev3",
+        provider_description="Stripe",
+        amount=D("13.00"),
+        offline=True,
+        offline_reason="Multiple online refunds are not available.",
+    )
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((CARD_PART, second), (CUSTOM,)),
+            MEMBER,
+            RefundMethodPolicy.ORIGINAL,
+            paid_out_by_netsuite=False,
         )
     assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
-    assert "no money would move" in problem.value.detail
+    assert "Stripe" in problem.value.detail and "Braintree" not in problem.value.detail
+
+
+def test_methods_that_pay_different_amounts_are_not_taken() -> None:
+    short = CARD.model_copy(update={"amount": D("32.99")})
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((short,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+        )
+    assert problem.value.reason is Reason.AMOUNT_MISMATCH
 
 
 def test_store_credit_policy_pays_store_credit() -> None:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from refund_sync.domain.policy import (
     DiscountRule,
     LineMatchRule,
+    OfflinePaymentRule,
     PartialLineRule,
     RefundMethodPolicy,
     TaxOnlyRule,
@@ -93,7 +94,17 @@ class Settings(BaseSettings):
 
     # The refund engine
     refund_method_policy: RefundMethodPolicy = RefundMethodPolicy.ORIGINAL
-    amount_tolerance: Decimal = Field(default=Decimal("0.01"), ge=0)
+    offline_payment_rule: OfflinePaymentRule = OfflinePaymentRule.RECORD
+    quote_tolerance_per_line: Decimal = Field(
+        default=Decimal("0.01"),
+        ge=0,
+        description="Largest quote-vs-NetSuite difference per item BigCommerce taxes (each rounds its tax)",
+    )
+    partial_line_threshold: Decimal = Field(
+        default=Decimal("0.01"),
+        ge=0,
+        description="A product line refunded at most this much below its price is a full refund of its units",
+    )
     dry_run: bool = False
     line_match_rule: LineMatchRule = LineMatchRule.SKU
     partial_line_rule: PartialLineRule = PartialLineRule.ORDER_AMOUNT
@@ -106,6 +117,13 @@ class Settings(BaseSettings):
         default_factory=list, description="NetSuite items (besides ShipItem lines) that carry shipping"
     )
     handling_items: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fee_items: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="NetSuite items that refund an order fee (BigCommerce FEE)"
+    )
+    gift_wrapping_items: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="NetSuite items that refund gift wrapping (BigCommerce GIFT_WRAPPING)",
+    )
 
     # Loop guard: refunds that a connector imported *from* BigCommerce are never sent back.
     loop_guard_external_id_pattern: str = Field(default=r"^(bc|bigcommerce)[-_:]?refund", min_length=0)
@@ -157,7 +175,14 @@ class Settings(BaseSettings):
                 return f"{value}T00:00:00Z"
         return value
 
-    @field_validator("custom_amount_items", "shipping_items", "handling_items", mode="before")
+    @field_validator(
+        "custom_amount_items",
+        "shipping_items",
+        "handling_items",
+        "fee_items",
+        "gift_wrapping_items",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

@@ -26,6 +26,8 @@ RECORDED = {
     "FailureReason = {name}.",
     Outcome.FAILED: "The refund's state is FAILED; its message is in the dead-letter queue with "
     "FailureReason = {name}.",
+    Outcome.SKIPPED: "The consumer records the refund as SKIPPED with this reason, before any BigCommerce "
+    "call; it raises no alarm and does not reach the dead-letter queue.",
 }
 # Where the usual path above does not apply.
 RECORDED_OTHERWISE = {
@@ -198,7 +200,7 @@ def generated_section() -> str:
         "## Refund reasons",
         "",
         "HELD: the refund is fine but needs a decision. FAILED: it cannot sync as it stands. "
-        "SKIPPED: never sent, on purpose.",
+        "SKIPPED: never sent, on purpose (nothing to do in BigCommerce).",
         "",
         "| Reason | Outcome | Meaning |",
         "|---|---|---|",

@@ -29,6 +29,7 @@ class OrderLedger:
         self.order = order
         self.refunds = tuple(refund for refund in refunds if refund.order_id == order.id)
         self._quantity: dict[int, int] = defaultdict(int)
+        self._wrapped: dict[int, int] = defaultdict(int)
         self._consumed: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
         self._tax: dict[tuple[str, int], Decimal] = defaultdict(lambda: ZERO)
         self._tender_paid_back: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -44,6 +45,8 @@ class OrderLedger:
                 self._tax[key] += item.tax
                 if item.item_type == "PRODUCT" and item.quantity is not None:
                     self._quantity[item.item_id] += item.quantity
+                if item.item_type == "GIFT_WRAPPING" and item.quantity is not None:
+                    self._wrapped[item.item_id] += item.quantity
         self.refunded_amount = total(refund.effective_amount for refund in self.refunds)
 
     # -- products
@@ -59,6 +62,14 @@ class OrderLedger:
 
     def remaining_line_tax(self, line: ProductLine) -> Decimal:
         return line.paid_tax - self._tax["PRODUCT", line.id]
+
+    # -- gift wrapping: per order line, by wrapped unit
+
+    def remaining_wrapped_quantity(self, line: ProductLine) -> int:
+        return line.quantity - self._wrapped[line.id] if line.wrapping else 0
+
+    def remaining_wrapping(self, line: ProductLine) -> tuple[Decimal, Decimal]:
+        return self._remaining("GIFT_WRAPPING", line.id, line.wrapping_inc_tax, line.wrapping_tax)
 
     # -- amount-bound items: (remaining amount including tax, remaining tax)
 

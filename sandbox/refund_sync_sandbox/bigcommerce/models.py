@@ -21,11 +21,13 @@ from refund_sync_sandbox.bigcommerce.readback import ReasonEcho
 SeedMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 STORE_CREDIT = "storecredit"
+GIFT_CERTIFICATE = "giftcertificate"
 CUSTOM = "custom"
 # Providers whose money never moves through BigCommerce: a refund against them is only recorded.
 OFFLINE_PROVIDERS = frozenset({"bankdeposit", "cod", "cheque", "moneyorder", "instore", "manual"})
 _PROVIDER_NAMES = {
     STORE_CREDIT: "Store Credit",
+    GIFT_CERTIFICATE: "Gift Certificate",
     CUSTOM: "Custom",
     "bankdeposit": "Bank Deposit",
     "cod": "Cash on Delivery",
@@ -95,6 +97,10 @@ class Tender(_Seed):
     def is_store_credit(self) -> bool:
         return self.provider_id == STORE_CREDIT
 
+    @property
+    def is_gift_certificate(self) -> bool:
+        return self.provider_id == GIFT_CERTIFICATE
+
 
 class AppliedDiscount(_Seed):
     """A discount on a line, tax-exclusive: the line's tax is charged on what is left after it."""
@@ -104,6 +110,21 @@ class AppliedDiscount(_Seed):
     name: str = "Manual Discount"
     code: str | None = None
     target: Literal["order", "product"] = "order"
+
+
+class GiftWrapping(_Seed):
+    """Gift wrapping of every unit of a line; costs per unit (the v2 product shows them times quantity)."""
+
+    id: int = Field(default=1, ge=1)
+    name: str = "Gift Wrap"
+    cost_ex_tax: SeedMoney
+    cost_inc_tax: SeedMoney
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.cost_inc_tax < self.cost_ex_tax:
+            raise ValueError("gift wrapping: cost_inc_tax is below cost_ex_tax")
+        return self
 
 
 class ProductLine(_Seed):
@@ -118,6 +139,7 @@ class ProductLine(_Seed):
     price_inc_tax: SeedMoney
     applied_discounts: list[AppliedDiscount] = Field(default_factory=list)
     order_address_id: int = Field(default=0, ge=0, description="The shipping address id; 0 for digital lines")
+    wrapping: GiftWrapping | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -162,6 +184,18 @@ class ProductLine(_Seed):
     def paid_inc_tax(self) -> Decimal:
         """What the shopper actually paid for the line: BigCommerce's discounted_total_inc_tax."""
         return self.paid_ex_tax + self.paid_tax
+
+    @property
+    def wrapping_ex_tax(self) -> Decimal:
+        return self.wrapping.cost_ex_tax * self.quantity if self.wrapping else ZERO
+
+    @property
+    def wrapping_inc_tax(self) -> Decimal:
+        return self.wrapping.cost_inc_tax * self.quantity if self.wrapping else ZERO
+
+    @property
+    def wrapping_tax(self) -> Decimal:
+        return self.wrapping_inc_tax - self.wrapping_ex_tax
 
 
 class Address(_Seed):
@@ -235,10 +269,26 @@ class Order(_Seed):
     status_id: int = Field(default=11, ge=0, le=14)
     payment_status: str = "captured"
     currency_code: str = Field(
-        default="USD", min_length=3, max_length=3, description="Transactional currency"
+        default="USD",
+        min_length=3,
+        max_length=3,
+        description="Transactional currency: what the shopper paid in; every amount of the order is in it",
     )
     store_default_currency_code: str = Field(default="USD", min_length=3, max_length=3)
     store_default_to_transactional_exchange_rate: Decimal = Field(default=Decimal(1), gt=0)
+    display_currency_code: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="The currency the storefront showed prices in (v2 currency_code); None: transactional",
+    )
+    display_exchange_rate: Decimal = Field(
+        default=Decimal(1), gt=0, description="Store default to display currency (v2 currency_exchange_rate)"
+    )
+    tax_inclusive_pricing: bool | None = Field(
+        default=None,
+        description="is_tax_inclusive_pricing: its base prices include tax; None: the store's setting",
+    )
     date_created: datetime = Field(default_factory=_default_created)
     customer_message: str = ""
     staff_notes: str = ""
@@ -279,6 +329,11 @@ class Order(_Seed):
         return self.customer_id == 0
 
     @property
+    def prices_include_tax(self) -> bool:
+        """The order's pricing basis (set from the store's setting when it was seeded without one)."""
+        return self.tax_inclusive_pricing is not False
+
+    @property
     def in_default_currency(self) -> bool:
         return self.currency_code.upper() == self.store_default_currency_code.upper()
 
@@ -311,6 +366,18 @@ class Order(_Seed):
         return total(address.handling_cost_inc_tax for address in self.shipping_addresses)
 
     @property
+    def wrapping_cost_ex_tax(self) -> Decimal:
+        return total(line.wrapping_ex_tax for line in self.products)
+
+    @property
+    def wrapping_cost_inc_tax(self) -> Decimal:
+        return total(line.wrapping_inc_tax for line in self.products)
+
+    @property
+    def gift_certificate_amount(self) -> Decimal:
+        return total(tender.amount for tender in self.tenders if tender.is_gift_certificate)
+
+    @property
     def fees_ex_tax(self) -> Decimal:
         return total(fee.cost_ex_tax for fee in self.fees)
 
@@ -321,12 +388,12 @@ class Order(_Seed):
     @property
     def total_ex_tax(self) -> Decimal:
         lines = total(line.paid_ex_tax for line in self.products)
-        return lines + self.shipping_cost_ex_tax + self.handling_cost_ex_tax + self.fees_ex_tax
+        extras = self.shipping_cost_ex_tax + self.handling_cost_ex_tax + self.wrapping_cost_ex_tax
+        return lines + extras + self.fees_ex_tax
 
     @property
     def total_inc_tax(self) -> Decimal:
-        lines = total(line.paid_inc_tax for line in self.products)
-        return lines + self.shipping_cost_inc_tax + self.handling_cost_inc_tax + self.fees_inc_tax
+        return checkout_total(self.products, self.shipping_addresses, self.fees)
 
     @property
     def total_tax(self) -> Decimal:
@@ -343,6 +410,15 @@ class Order(_Seed):
 
     def tender(self, provider_id: str) -> Tender | None:
         return next((tender for tender in self.tenders if tender.provider_id == provider_id), None)
+
+
+def checkout_total(
+    products: Iterable[ProductLine], addresses: Iterable[ShippingAddress] = (), fees: Iterable[Fee] = ()
+) -> Decimal:
+    """What checkout charges for these lines, addresses and fees, tax included: what the tenders must pay."""
+    lines = total(line.paid_inc_tax + line.wrapping_inc_tax for line in products)
+    extras = total(address.cost_inc_tax + address.handling_cost_inc_tax for address in addresses)
+    return lines + extras + total(fee.cost_inc_tax for fee in fees)
 
 
 def _require_unique(what: str, ids: Iterable[object]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
@@ -65,3 +65,18 @@ def _encode(value: Any) -> Iterable[str]:
 def loads(text: bytes | str) -> Any:
     """Parse JSON keeping every non-integer number as an exact Decimal."""
     return json.loads(text, parse_float=Decimal)
+
+
+def settle(values: list[Decimal], target: Decimal) -> list[Decimal]:
+    """Round exact `values` to cents so that they add up to `target` (in cents): each is rounded down,
+    and the cents left over go to those that lost most (earliest first on ties). Used where BigCommerce
+    rounds a refund once on its total: the items it records must add up to what it refunded."""
+    floors = [value.quantize(CENT, rounding=ROUND_DOWN) for value in values]
+    leftover = int((target - sum(floors, ZERO)) / CENT)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
+    if leftover < 0:
+        order = sorted(range(len(values)), key=lambda i: (values[i] - floors[i], i))
+    step = CENT if leftover >= 0 else -CENT
+    for index in (order * (abs(leftover) // max(len(order), 1) + 1))[: abs(leftover)]:
+        floors[index] += step
+    return floors

@@ -8,6 +8,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     Address,
     AppliedDiscount,
     Fee,
+    GiftWrapping,
     Order,
     ProductLine,
     ShippingAddress,
@@ -20,12 +21,18 @@ def _money(text: str) -> Decimal:
 
 
 def sample_orders() -> list[Order]:
-    """Four orders:
+    """Seven orders. Priced with tax (today's store):
 
     - 100: a registered customer paid 93.50 by card; two lines (one discounted), shipping, handling, a fee;
     - 101: a guest paid 38.50 by bank deposit (an offline provider): no store credit for guests;
     - 102: a registered customer paid 108.00 in EUR (store default USD) by a card not settled yet;
     - 103: a registered customer paid 73.79 by card (53.79) and store credit (20.00); one digital line.
+
+    And from a US store that prices before tax (8.25 % sales tax added at checkout):
+
+    - 104: 161.84 by card for three lines (one gift-wrapped) shipped to two addresses, with a fee;
+    - 105: 56.29 by gift certificate (25.00) and card (31.29);
+    - 106: 33.46 in USD by card, the storefront showing prices in AUD (1.384615 per USD).
     """
     shopper = Address(first_name="Jane", last_name="Doe", email="janedoe@example.com")
     return [
@@ -183,4 +190,107 @@ def sample_orders() -> list[Order]:
                 Tender(provider_id="storecredit", amount=_money("20.00")),
             ],
         ),
+        *us_store_orders(shopper),
     ]
+
+
+def _us(price: str) -> tuple[Decimal, Decimal]:
+    """A US price before tax, and with Texas' 8.25 % added (to the cent)."""
+    ex_tax = _money(price)
+    return ex_tax, (ex_tax * _money("1.0825")).quantize(_money("0.01"))
+
+
+def us_store_orders(shopper: Address) -> list[Order]:
+    def line(
+        line_id: int, sku: str, name: str, quantity: int, price: str, *, address_id: int, **extra: object
+    ) -> ProductLine:
+        ex_tax, inc_tax = _us(price)
+        return ProductLine.model_validate(
+            {
+                "id": line_id,
+                "product_id": line_id // 10,
+                "sku": sku,
+                "name": name,
+                "quantity": quantity,
+                "price_ex_tax": ex_tax,
+                "price_inc_tax": inc_tax,
+                "order_address_id": address_id,
+                **extra,
+            }
+        )
+
+    def ship_to(address_id: int, cost: str, city: str = "Austin") -> ShippingAddress:
+        ex_tax, inc_tax = _us(cost)
+        return ShippingAddress(id=address_id, city=city, cost_ex_tax=ex_tax, cost_inc_tax=inc_tax)
+
+    wrap_ex, wrap_inc = _us("4.00")
+    fee_ex, fee_inc = _us("2.50")
+    # Drafts, unvalidated: the card's amount is what the other tenders leave of the total (filled in below)
+    orders = [
+        Order.model_construct(
+            id=104,
+            customer_id=10,
+            billing_address=shopper,
+            tax_inclusive_pricing=False,
+            products=[
+                line(1041, "BOOT-BRN-9", "Work Boot - Brown 9", 1, "89.00", address_id=541),
+                line(
+                    1042,
+                    "SCARF-WL",
+                    "Wool Scarf",
+                    2,
+                    "14.50",
+                    address_id=541,
+                    wrapping=GiftWrapping(name="Holiday Wrap", cost_ex_tax=wrap_ex, cost_inc_tax=wrap_inc),
+                ),
+                line(1043, "CAN-MUG", "Camp Mug", 1, "9.00", address_id=542),
+            ],
+            shipping_addresses=[ship_to(541, "7.00"), ship_to(542, "5.00", city="Houston")],
+            fees=[Fee(id=2, display_name="Shipping Insurance", cost_ex_tax=fee_ex, cost_inc_tax=fee_inc)],
+            tenders=[
+                Tender(
+                    provider_id="braintree", description="Braintree (Visa ending 1111)", amount=_money("0")
+                )
+            ],
+        ),
+        Order.model_construct(
+            id=105,
+            customer_id=11,
+            billing_address=shopper,
+            tax_inclusive_pricing=False,
+            products=[line(1051, "TENT-2P", "Two-person Tent", 1, "45.00", address_id=551)],
+            shipping_addresses=[ship_to(551, "7.00")],
+            tenders=[
+                Tender(provider_id="giftcertificate", amount=_money("25.00")),
+                Tender(
+                    provider_id="braintree", description="Braintree (Visa ending 1111)", amount=_money("0")
+                ),
+            ],
+        ),
+        Order.model_construct(
+            id=106,
+            customer_id=12,
+            billing_address=shopper,
+            tax_inclusive_pricing=False,
+            display_currency_code="AUD",
+            display_exchange_rate=_money("1.384615"),
+            products=[line(1061, "HAT-STR", "Straw Hat", 1, "24.00", address_id=561)],
+            shipping_addresses=[ship_to(561, "6.91")],
+            tenders=[
+                Tender(
+                    provider_id="braintree", description="Braintree (Visa ending 1111)", amount=_money("0")
+                )
+            ],
+        ),
+    ]
+    return [_card_pays_the_rest(order) for order in orders]
+
+
+def _card_pays_the_rest(order: Order) -> Order:
+    """The card tender takes what the order's other tenders leave of its total."""
+    others = sum((t.amount for t in order.tenders if t.provider_id != "braintree"), Decimal(0))
+    tenders = [
+        t if t.provider_id != "braintree" else t.model_copy(update={"amount": order.total_inc_tax - others})
+        for t in order.tenders
+    ]
+    return Order.model_validate({**order.model_dump(), "tenders": [t.model_dump() for t in tenders]})

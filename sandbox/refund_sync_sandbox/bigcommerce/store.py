@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -49,8 +50,15 @@ from refund_sync_sandbox.bigcommerce.models import (
     StallRule,
     TenderUpdate,
 )
-from refund_sync_sandbox.bigcommerce.money import ZERO, cents, has_at_most_two_places
+from refund_sync_sandbox.bigcommerce.money import cents, has_at_most_two_places
 from refund_sync_sandbox.bigcommerce.readback import ReadBack
+from refund_sync_sandbox.bigcommerce.readings import (
+    DEFAULT_READINGS,
+    AdjustmentPlace,
+    QuoteTotal,
+    StoreReadings,
+    TaxPricing,
+)
 from refund_sync_sandbox.bigcommerce.refunds import (
     EXCEEDS_REMAINING,
     PaymentOption,
@@ -71,17 +79,34 @@ class RefundQuote:
     order_id: int
     priced: PricedRefund
     refund_methods: list[list[PaymentOption]]
+    prices_include_tax: bool = True
+    readings: StoreReadings = DEFAULT_READINGS
+
+    @property
+    def tax_inclusive(self) -> bool:
+        return self.prices_include_tax or self.readings.quote_total is QuoteTotal.ALWAYS_INCLUSIVE
+
+    @property
+    def total_refund_amount(self) -> Decimal:
+        """What the quote calls its total, per the readings (see readings.py): the methods always pay
+        `priced.total_amount`, what is refundable with tax."""
+        refundable = self.priced.total_amount
+        if self.readings.adjustment is AdjustmentPlace.ON_TOP:
+            refundable -= self.priced.adjustment
+        if not self.tax_inclusive and self.readings.quote_total is QuoteTotal.EXCLUDES_TAX:
+            refundable -= self.priced.total_tax
+        return refundable
 
     def to_json(self) -> dict[str, Any]:
         """RefundQuote_Full."""
         return {
             "order_id": self.order_id,
-            "total_refund_amount": self.priced.total_amount,
+            "total_refund_amount": self.total_refund_amount,
             "total_refund_tax_amount": self.priced.total_tax,
             "order_level_refund_amount": self.priced.order_level_amount,
-            "rounding": ZERO,
+            "rounding": self.priced.rounding,
             "adjustment": self.priced.adjustment,
-            "tax_inclusive": True,
+            self.readings.tax_flag.value: self.tax_inclusive,
             "refund_methods": [[option.to_json() for option in method] for method in self.refund_methods],
         }
 
@@ -109,9 +134,11 @@ class BigCommerceStore:
         clock: Callable[[], float] = time.time,
         quota: int = DEFAULT_QUOTA,
         window_ms: int = DEFAULT_WINDOW_MS,
+        readings: StoreReadings = DEFAULT_READINGS,
         read_back: ReadBack | None = None,
     ) -> None:
         self.clock = clock
+        self.readings = readings
         self.read_back = read_back or ReadBack()
         self._late_commits: list[_LateCommit] = []
         self._default_quota = quota
@@ -146,9 +173,19 @@ class BigCommerceStore:
         self.rate_limiter.clear_forced()
         self.rate_limiter.configure(quota=self._default_quota, window_ms=self._default_window_ms)
 
+    def use_readings(self, readings: StoreReadings) -> None:
+        """The store's tax setting (for orders seeded from now on without their own) and its readings of
+        what BigCommerce's documents leave open (see readings.py)."""
+        with self._lock:
+            self.readings = readings
+
     def seed(self, orders: Iterable[Order], *, replace: bool = False) -> None:
-        """Add orders (a re-seeded order id starts afresh, without refunds); `replace` drops all others."""
+        """Add orders (a re-seeded order id starts afresh, without refunds); `replace` drops all others.
+        An order seeded without its own pricing basis is priced as the store's setting says."""
         copies = [order.model_copy(deep=True) for order in orders]
+        for order in copies:
+            if order.tax_inclusive_pricing is None:
+                order.tax_inclusive_pricing = self.readings.pricing is TaxPricing.INCLUSIVE
         with self._lock:
             if replace:
                 self._orders.clear()
@@ -215,8 +252,10 @@ class BigCommerceStore:
                 raise Conflict(REFUND_IN_PROGRESS)
             items = _items_or_refuse(request)
             ledger = OrderLedger(order, self._refunds)
-            priced = price_items(order, ledger, items, cap=True)
-            return RefundQuote(order_id, priced, refund_methods(order, ledger, priced.total_amount))
+            readings = self.readings
+            priced = price_items(order, ledger, items, cap=True, readings=readings)
+            methods = refund_methods(order, ledger, priced.total_amount, readings)
+            return RefundQuote(order_id, priced, methods, order.prices_include_tax, readings)
 
     def create_refund(self, order_id: int, body: object) -> RefundRecord:
         request = _parse(CreateRefundRequest, body)
@@ -411,7 +450,7 @@ class BigCommerceStore:
     ) -> RefundRecord:
         items = _items_or_refuse(request)
         ledger = OrderLedger(order, self._refunds)
-        priced = price_items(order, ledger, items, cap=False)
+        priced = price_items(order, ledger, items, cap=False, readings=self.readings)
         amount, tax = priced.total_amount, priced.total_tax
         override = request.merchant_calculated_override
         if override is not None:
@@ -425,7 +464,7 @@ class BigCommerceStore:
             amount, tax = cents(override.total_amount), cents(override.total_tax)
         if amount <= 0:
             raise Unprocessable.at("items", "The refund amount must be greater than zero.")
-        methods = refund_methods(order, ledger, amount)
+        methods = refund_methods(order, ledger, amount, self.readings)
         pairs = match_payments(order, methods, amount, request.payments or [])
         payments = tuple(self._payment(order, payment.offline, option) for payment, option in pairs)
         record = RefundRecord(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from refund_sync_sandbox.bigcommerce import AppliedDiscount, BigCommerceStore, Order, ProductLine, Tender
 from refund_sync_sandbox.bigcommerce.errors import Unprocessable
+from refund_sync_sandbox.bigcommerce.readings import Rounding, StoreReadings
 
 from .support import amount_item, money, payment, product, three_for_ten
 
@@ -370,12 +371,22 @@ def test_seeds_reject_store_credit_on_a_guest_order() -> None:
     unit_cents=st.integers(min_value=1, max_value=50_000),
     tax_percent=st.sampled_from([0, 5, 7, 10, 20]),
     discount_share=st.integers(min_value=0, max_value=90),
+    prices_include_tax=st.booleans(),
+    rounding=st.sampled_from(Rounding),
     data=st.data(),
 )
 def test_refunding_a_line_in_any_pieces_returns_exactly_what_was_paid(
-    quantity: int, unit_cents: int, tax_percent: int, discount_share: int, data: st.DataObject
+    *,
+    quantity: int,
+    unit_cents: int,
+    tax_percent: int,
+    discount_share: int,
+    prices_include_tax: bool,
+    rounding: Rounding,
+    data: st.DataObject,
 ) -> None:
-    # Given one line with any price, tax rate and discount
+    # Given one line with any price, tax rate and discount, priced with tax or before it, on a store
+    # that rounds per item or once on the total
     price_ex = Decimal(unit_cents) / 100
     price_inc = (price_ex * (100 + tax_percent) / 100).quantize(Decimal("0.01"))
     discount = (price_ex * quantity * discount_share / 100).quantize(Decimal("0.01"))
@@ -392,9 +403,13 @@ def test_refunding_a_line_in_any_pieces_returns_exactly_what_was_paid(
     paid = line.paid_inc_tax
     assume(paid / quantity >= Decimal("0.01"))  # BigCommerce has no zero-amount refund to offer
     order = Order(
-        id=1, customer_id=1, products=[line], tenders=[Tender(provider_id="storecredit", amount=paid)]
+        id=1,
+        customer_id=1,
+        products=[line],
+        tenders=[Tender(provider_id="storecredit", amount=paid)],
+        tax_inclusive_pricing=prices_include_tax,
     )
-    store = BigCommerceStore([order])
+    store = BigCommerceStore([order], readings=StoreReadings(rounding=rounding))
 
     # When it is refunded in pieces of any size
     refunded: list[Decimal] = []

@@ -44,6 +44,7 @@ from refund_sync.domain.bigcommerce import (
     BigCommerceOrder,
     Consignment,
     CreatedRefund,
+    Fee,
     OrderLine,
     Payment,
     PaymentOption,
@@ -52,7 +53,9 @@ from refund_sync.domain.bigcommerce import (
     RefundItemType,
     RefundPayment,
     RefundQuote,
+    TaxBasis,
 )
+from refund_sync.domain.mapping import RefundedSoFar
 from refund_sync.domain.money import ZERO, Money, to_cents, total
 from refund_sync.observability import Metric, count, logger
 
@@ -171,8 +174,13 @@ class _Product(_Wire):
     applied_discounts: list[_Discount] = Field(default_factory=list)
     discounted_total_inc_tax: Money | None = None
     order_address_id: int = 0
+    wrapping_id: int | None = 0
+    wrapping_name: str | None = ""
+    wrapping_cost_ex_tax: Money = ZERO  # the line's wrapping: the unit cost times the quantity
+    wrapping_cost_inc_tax: Money = ZERO
 
     def to_domain(self) -> OrderLine:
+        wrapped = bool(self.wrapping_id) or self.wrapping_cost_inc_tax > 0
         return OrderLine(
             id=self.id,
             product_id=self.product_id,
@@ -188,6 +196,9 @@ class _Product(_Wire):
             discount=total(d.amount for d in self.applied_discounts),
             discounted_total_inc_tax=self.discounted_total_inc_tax,
             order_address_id=self.order_address_id,
+            wrapping_name=(self.wrapping_name or "gift wrapping") if wrapped else "",
+            wrapping_cost_ex_tax=self.wrapping_cost_ex_tax if wrapped else ZERO,
+            wrapping_cost_inc_tax=self.wrapping_cost_inc_tax if wrapped else ZERO,
         )
 
 
@@ -197,8 +208,28 @@ class _Lines(_Wire):
 
 class _ShippingConsignment(_Lines):
     id: int
+    cost_ex_tax: Money | None = None
     cost_inc_tax: Money = ZERO
+    handling_cost_ex_tax: Money | None = None
     handling_cost_inc_tax: Money = ZERO
+
+
+class _Fee(_Wire):
+    id: int
+    display_name_merchant: str | None = ""
+    display_name_customer: str | None = ""
+    cost_ex_tax: Money | None = None
+    cost_exc_tax: Money | None = None  # the spec's own example spells it so
+    cost_inc_tax: Money = ZERO
+
+    def to_domain(self) -> Fee:
+        ex_tax = self.cost_ex_tax if self.cost_ex_tax is not None else self.cost_exc_tax
+        return Fee(
+            id=self.id,
+            name=self.display_name_merchant or self.display_name_customer or "",
+            cost_ex_tax=ex_tax if ex_tax is not None else self.cost_inc_tax,
+            cost_inc_tax=self.cost_inc_tax,
+        )
 
 
 class _Email(_Wire):
@@ -216,13 +247,19 @@ class _Order(_Wire):
     id: int
     status_id: int
     customer_id: int = 0
-    currency_code: str = ""
-    default_currency_code: str = ""
+    currency_code: str = ""  # the display currency
+    currency_exchange_rate: Decimal = Decimal(1)
+    default_currency_code: str = ""  # the transactional currency
     store_default_currency_code: str = ""
+    store_default_to_transactional_exchange_rate: Decimal = Decimal(1)
+    is_tax_inclusive_pricing: bool | None = None
     total_inc_tax: Money
+    total_tax: Money = ZERO
     payment_method: str = ""
     store_credit_amount: Money = ZERO
+    gift_certificate_amount: Money = ZERO
     consignments: _Consignments = _Consignments()
+    fees: list[_Fee] | None = None  # present with include=fees
 
     def to_domain(self) -> BigCommerceOrder:
         groups: list[_Lines] = [
@@ -232,24 +269,39 @@ class _Order(_Wire):
         ]
         groups += self.consignments.email.gift_certificates
         lines = {product.id: product.to_domain() for group in groups for product in group.line_items}
-        # default_currency_code is the order's transactional currency; currency_code its display one.
+        # default_currency_code is the order's transactional currency; currency_code its display one
+        # (BigCommerce's currencies guide, "Orders"): the shopper paid, and is refunded, in the former.
         transactional = self.default_currency_code or self.currency_code
+        # Without the flag (it is always there in BigCommerce's answers) the basis is the one refund-sync
+        # assumed before it read it; a wrong guess shows as a quote that differs, and is held.
+        inclusive = self.is_tax_inclusive_pricing is not False
         return BigCommerceOrder(
             id=self.id,
             status_id=self.status_id,
             customer_id=self.customer_id,
             currency_code=transactional,
             store_default_currency_code=self.store_default_currency_code or transactional,
+            store_default_to_transactional_exchange_rate=self.store_default_to_transactional_exchange_rate,
+            display_currency_code=self.currency_code or transactional,
+            display_exchange_rate=self.currency_exchange_rate,
+            tax_basis=TaxBasis.INCLUSIVE if inclusive else TaxBasis.EXCLUSIVE,
             total_inc_tax=self.total_inc_tax,
+            total_tax=self.total_tax,
             payment_method=self.payment_method,
             store_credit_amount=self.store_credit_amount,
+            gift_certificate_amount=self.gift_certificate_amount,
             lines=tuple(sorted(lines.values(), key=lambda line: line.id)),
             consignments=tuple(
                 Consignment(
-                    address_id=c.id, shipping_inc_tax=c.cost_inc_tax, handling_inc_tax=c.handling_cost_inc_tax
+                    address_id=c.id,
+                    shipping_ex_tax=c.cost_ex_tax,
+                    shipping_inc_tax=c.cost_inc_tax,
+                    handling_ex_tax=c.handling_cost_ex_tax,
+                    handling_inc_tax=c.handling_cost_inc_tax,
                 )
                 for c in self.consignments.shipping
             ),
+            fees=tuple(fee.to_domain() for fee in self.fees or ()),
         )
 
 
@@ -257,6 +309,7 @@ class _Quote(_Wire):
     order_id: int
     total_refund_amount: Money
     total_refund_tax_amount: Money = ZERO
+    order_level_refund_amount: Money = ZERO
     rounding: Money = ZERO
     adjustment: Money = ZERO
     tax_inclusive: bool | None = None
@@ -268,10 +321,13 @@ class _Quote(_Wire):
             order_id=self.order_id,
             total_refund_amount=self.total_refund_amount,
             total_refund_tax_amount=self.total_refund_tax_amount,
+            order_level_refund_amount=self.order_level_refund_amount,
             rounding=self.rounding,
             adjustment=self.adjustment,
-            tax_inclusive=bool(
-                self.tax_inclusive if self.tax_inclusive is not None else self.is_tax_included
+            # Neither name given: read as tax-inclusive (what the field's absence meant before); the
+            # comparison with the quoted methods' amounts catches a wrong reading.
+            tax_inclusive=next(
+                (flag for flag in (self.tax_inclusive, self.is_tax_included) if flag is not None), True
             ),
             refund_methods=tuple(tuple(method) for method in self.refund_methods),
         )
@@ -379,9 +435,9 @@ def items_body(items: Iterable[RefundItem]) -> list[JSON]:
     body: list[JSON] = []
     for item in items:
         entry: JSON = {"item_type": item.item_type.value, "item_id": item.item_id}
-        if item.item_type is RefundItemType.PRODUCT:
+        if item.item_type.quantity_bound:
             entry["quantity"] = item.quantity
-            if item.adjustment:
+            if item.adjustment and item.item_type is RefundItemType.PRODUCT:
                 entry["adjustments"] = [
                     {"amount": to_cents(item.adjustment), "description": "Kept by the customer"}
                 ]
@@ -450,8 +506,8 @@ class BigCommerceClient:
 
     # -- public operations ----------------------------------------------------------------------
     def get_order(self, order_id: int) -> BigCommerceOrder:
-        """The order with its line items and shipping consignments, in one call."""
-        params = {"include": "consignments.line_items", "consignment_structure": "object"}
+        """The order with its line items, shipping consignments and fees, in one call."""
+        params = {"include": "consignments.line_items,fees", "consignment_structure": "object"}
         path = f"/v2/orders/{order_id}"
         return _parse(_Order, self._read("GET", path, params=params), method="GET", path=path).to_domain()
 
@@ -622,20 +678,29 @@ class BigCommerceClient:
         )
 
 
-def refunded_so_far(refunds: Iterable[CreatedRefund]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """Shipping and handling already refunded per shipping address, by non-declined refunds."""
-    shipping: dict[int, Decimal] = {}
-    handling: dict[int, Decimal] = {}
+def refunded_so_far(refunds: Iterable[CreatedRefund]) -> RefundedSoFar:
+    """What the order's non-declined refunds gave back: shipping and handling per shipping address and
+    fees per fee (as requested), and gift-wrapped units per order line."""
+    amounts: dict[str, dict[int, Decimal]] = {kind.value: {} for kind in _AMOUNT_HISTORY}
+    wrapping: dict[int, int] = {}
     for refund in refunds:
         if refund.fully_declined:
             continue
         for item in refund.items:
-            amount = item.requested_amount or ZERO
-            if item.item_type == RefundItemType.SHIPPING.value:
-                shipping[item.item_id] = shipping.get(item.item_id, ZERO) + amount
-            elif item.item_type == RefundItemType.HANDLING.value:
-                handling[item.item_id] = handling.get(item.item_id, ZERO) + amount
-    return shipping, handling
+            if item.item_type in amounts:
+                per_id = amounts[item.item_type]
+                per_id[item.item_id] = per_id.get(item.item_id, ZERO) + (item.requested_amount or ZERO)
+            elif item.item_type == RefundItemType.GIFT_WRAPPING.value:
+                wrapping[item.item_id] = wrapping.get(item.item_id, 0) + (item.quantity or 0)
+    return RefundedSoFar(
+        shipping=amounts[RefundItemType.SHIPPING.value],
+        handling=amounts[RefundItemType.HANDLING.value],
+        fees=amounts[RefundItemType.FEE.value],
+        wrapping=wrapping,
+    )
+
+
+_AMOUNT_HISTORY = (RefundItemType.SHIPPING, RefundItemType.HANDLING, RefundItemType.FEE)
 
 
 class BigCommerceCredentials(BaseModel):
@@ -652,6 +717,11 @@ def read_access_token(secret_name: str) -> str:
         return BigCommerceCredentials.model_validate(raw).access_token.get_secret_value()
     except ValidationError:
         raise ValueError(f"secret {secret_name!r} must be JSON with a non-empty access_token") from None
+
+
+def order_from_json(body: bytes | str) -> BigCommerceOrder:
+    """A v2 order answer (with consignments and fees included) as the engine sees it."""
+    return _Order.model_validate_json(body).to_domain()
 
 
 def bigcommerce_client_from_settings(settings: Settings) -> BigCommerceClient:

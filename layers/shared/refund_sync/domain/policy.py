@@ -37,3 +37,11 @@ class DiscountRule(StrEnum):
 class TaxOnlyRule(StrEnum):
     ORDER_AMOUNT = "order_amount"  # refund tax-only lines as a custom (ORDER) amount
     HOLD = "hold"
+
+
+class OfflinePaymentRule(StrEnum):
+    """An order paid with an offline method (bank deposit, cheque, cash on delivery, a custom offline
+    method), under the `original` policy: BigCommerce can only record the refund against it."""
+
+    RECORD = "record"  # record it offline in BigCommerce; the customer is paid from NetSuite or by hand
+    HOLD = "hold"  # hold it for a person to decide

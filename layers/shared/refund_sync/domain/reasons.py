@@ -104,14 +104,47 @@ class Reason(Enum):
     )
     NOTHING_TO_REFUND = ReasonInfo(
         Outcome.FAILED,
-        "The refund's total is zero.",
-        "Nothing to do in BigCommerce; if money should move, correct the NetSuite refund.",
+        "The refund gives nothing back: its total is not above zero, or none of its lines carries money. "
+        "(A zero refund is normally SKIPPED as ZERO_AMOUNT before this; it fails here only when a "
+        "BigCommerce create had been attempted for it before it became zero.)",
+        "Correct the NetSuite refund (a negative total is a charge, not a refund), then redrive. For a zero "
+        "refund, first check the order's refunds in BigCommerce for one carrying its [netsuite:<id>] marker.",
+    )
+    ZERO_AMOUNT = ReasonInfo(
+        Outcome.SKIPPED,
+        "The refund's total is zero (e.g. a credit memo that only moves a balance), so BigCommerce has "
+        "nothing to refund; it was recorded SKIPPED before any BigCommerce call.",
+        "Nothing to do. A skipped refund is not sent again: if money should move after all, make a new "
+        "refund in NetSuite (or refund it by hand in BigCommerce).",
+    )
+    NO_MATCHING_FEE = ReasonInfo(
+        Outcome.FAILED,
+        "A NetSuite line of a FeeItems item matches no fee of the BigCommerce order (or more than one).",
+        "Compare the NetSuite item with the order's fees (the detail lists them): name the NetSuite item "
+        "like the fee, or correct the refund, then redrive. A fee is never refunded as a custom amount.",
+    )
+    NO_MATCHING_GIFT_WRAPPING = ReasonInfo(
+        Outcome.FAILED,
+        "A NetSuite line of a GiftWrappingItems item matches no gift-wrapped line of the BigCommerce order "
+        "(none, several that fit, or fewer wrapped units left than refunded), or refunds less than the "
+        "wrapping cost of whole units.",
+        "Compare the line with the order's wrapped lines (the detail lists them); correct the refund and "
+        "redrive, or refund the wrapping by hand in BigCommerce. Gift wrapping is never refunded as a "
+        "custom amount.",
     )
     AMOUNT_MISMATCH = ReasonInfo(
         Outcome.HELD,
         "BigCommerce's quote differs from the NetSuite total by more than the tolerance.",
         "Compare the two figures: usually tax rounding, a discount BigCommerce allocates differently, or a "
         "price changed after the order. Correct the NetSuite refund, or refund by hand in BigCommerce.",
+    )
+    OFFLINE_PAYMENT_HELD = ReasonInfo(
+        Outcome.HELD,
+        "The order was paid with an offline method (bank deposit, cheque, cash on delivery, a custom "
+        "offline method), so BigCommerce can only record the refund, and OfflinePaymentRule is 'hold'.",
+        "Pay the customer back from NetSuite or by hand. Then either set OfflinePaymentRule to 'record' and "
+        "redrive (BigCommerce records the refund offline, moving no money), or refund it by hand in "
+        "BigCommerce.",
     )
     REFUND_METHOD_UNAVAILABLE = ReasonInfo(
         Outcome.FAILED,

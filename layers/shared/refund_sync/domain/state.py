@@ -65,7 +65,7 @@ _OPEN: frozenset[SyncStatus | None] = frozenset({NEW, _S.PENDING, _S.FAILED, _S.
 # only for a gateway decline or a NetSuite edit, keeping its BigCommerce refund; SUBMITTING only through
 # the create's answer or a reconcile; SKIPPED and RESOLVED never.
 TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] = {
-    Transition.SKIP: frozenset({(NEW, _S.SKIPPED)}),
+    Transition.SKIP: frozenset((source, _S.SKIPPED) for source in _OPEN),  # loop guard; zero amount
     Transition.DRY_RUN: frozenset((source, _S.DRY_RUN) for source in _OPEN),
     Transition.SUBMIT: frozenset((source, _S.SUBMITTING) for source in _OPEN),
     Transition.STAMP_SEND: frozenset({(_S.SUBMITTING, _S.SUBMITTING)}),

@@ -313,6 +313,21 @@ class RefundLedger:
             reason_detail=detail,
         )
 
+    def skipped_at_once(
+        self, previous: RefundState | None, refund: NetSuiteRefund, reason: Reason, detail: str
+    ) -> RefundState:
+        """Nothing to do in BigCommerce (a zero refund): SKIPPED for good, from new or any open status."""
+        return self._write(
+            previous,
+            refund,
+            Transition.SKIP,
+            SyncStatus.SKIPPED,
+            f"{reason.name}: {detail}",
+            attempt=True,
+            reason_code=reason.name,
+            reason_detail=detail,
+        )
+
     def write_back_result(self, previous: RefundState, refund: NetSuiteRefund, result: str) -> RefundState:
         return self._write(
             previous,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 import requests
@@ -40,25 +41,25 @@ from refund_sync.domain.bigcommerce import (
     RefundItem,
     RefundItemType,
     RefundQuote,
+    TaxBasis,
     declined_text,
 )
 from refund_sync.domain.mapping import (
     MappingRules,
-    RefundedSoFar,
     RefundPlan,
     check_netsuite_totals,
     may_hold_refunds,
     needs_refund_history,
     plan_refund,
+    quote_tolerance,
     refund_marker,
     refund_marker_for,
-    splits_shipping,
 )
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
 from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, reconcile
-from refund_sync.domain.refund_method import choose_payments
+from refund_sync.domain.refund_method import choose_payments, offline_note
 from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
 from refund_sync.domain.state import (
     CreateAttempt,
@@ -79,6 +80,9 @@ from refund_sync.services.refund_state import RefundLedger
 # A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
 STATE_WRITE_SECONDS = 5.0
 
+# Where a zero refund may be skipped from: new, or any status a create was never started from.
+_SKIPPABLE = frozenset({SyncStatus.PENDING, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN})
+
 
 class TransientFailure(Exception):
     """Worth retrying later (timeouts, 5xx, throttling, a concurrent writer): the queue redelivers."""
@@ -94,6 +98,7 @@ class SyncOutcome(StrEnum):
     RECOVERED = "recovered"  # an earlier, unanswered create had in fact landed: recorded, not repeated
     DRY_RUN = "dry_run"
     STALE = "stale"  # an older version of the refund than the state has seen: nothing changed
+    SKIPPED = "skipped"  # nothing to do in BigCommerce (a zero refund): recorded, never dead-lettered
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,16 @@ class Preview:
         return " + ".join(
             f"{p.provider_id} {p.amount}{' (offline)' if p.offline else ''}" for p in self.payments
         )
+
+    @property
+    def refund_total(self) -> Decimal:
+        """What the refund gives back, tax included: what the chosen method pays (or records)."""
+        return to_cents(sum((payment.amount for payment in self.payments), Decimal(0)))
+
+    @property
+    def offline_note(self) -> str:
+        """Which parts BigCommerce only records (no money moves): "" when all of it is paid out."""
+        return offline_note(self.payments)
 
 
 def classify_rejection(error: BigCommerceError) -> Reason:
@@ -149,7 +164,9 @@ def mapping_rules(settings: Settings) -> MappingRules:
         custom_amount_items=names(settings.custom_amount_items),
         shipping_items=names(settings.shipping_items),
         handling_items=names(settings.handling_items),
-        tolerance=settings.amount_tolerance,
+        fee_items=names(settings.fee_items),
+        gift_wrapping_items=names(settings.gift_wrapping_items),
+        line_threshold=settings.partial_line_threshold,
     )
 
 
@@ -245,16 +262,18 @@ class RefundEngine:
             assert state is not None
             raise self._standing(refund, state)
 
-        order_id = order_id_of(refund)
         if step is NextStep.RECONCILE_FIRST:
             assert state is not None
-            settled = self._settle_earlier_creates(refund, state, order_id)
+            settled = self._settle_earlier_creates(refund, state, order_id_of(refund))
             if isinstance(settled, SyncResult):
                 return settled
             state = settled
 
-        preview = self.preview(refund, order_id=order_id)
-        quoted = to_cents(preview.quote.total_refund_amount)
+        skipped = self._skip_zero_amount(refund, state)
+        if skipped is not None:
+            return skipped
+        preview = self.preview(refund, order_id=order_id_of(refund))
+        quoted = preview.refund_total
         if self.settings.dry_run:
             dry = self.ledger.dry_run(
                 state, refund, items=preview.plan.descriptions, quoted=quoted, payments=preview.payments
@@ -266,17 +285,27 @@ class RefundEngine:
     def preview(self, refund: NetSuiteRefund, *, order_id: int | None = None) -> Preview:
         """Map and quote; check the quote against NetSuite. Creates nothing."""
         order_id = order_id if order_id is not None else order_id_of(refund)
-        check_netsuite_totals(refund, self.rules.tolerance)  # needs no BigCommerce call: refuse early
+        # Refused early, with no BigCommerce call (a sync skips a first-seen zero refund before this).
+        check_netsuite_totals(refund, self.rules.netsuite_rounding)
+        if refund.total <= 0:
+            raise RefundProblem(Reason.NOTHING_TO_REFUND, f"the refund's total is {to_cents(refund.total)}")
         order = self.bigcommerce.get_order(order_id)
         with_history = needs_refund_history(refund, order)
         plan, quote, refunds = self._plan_and_quote(refund, order, with_history=with_history)
-        if quote.adjustment < 0 and not with_history and splits_shipping(refund, order):
-            # The order showed no earlier refund, yet BigCommerce finds part of the shipping gone (its
-            # status was changed by hand since): split it again, knowing what each address has left.
+        tolerance = quote_tolerance(plan, self.settings.quote_tolerance_per_line)
+        if quote.adjustment < -tolerance and not with_history and plan.amount_items:
+            # The order showed no earlier refund, yet BigCommerce finds part of a shipping, handling or
+            # fee amount gone (e.g. the order's status was changed by hand since): plan again, knowing
+            # what each address and fee has left.
             plan, quote, refunds = self._plan_and_quote(refund, order, with_history=True)
-        self._check_quote(refund, plan, quote)
+            with_history = True
+        self._check_quote(refund, plan, quote, knew_history=with_history)
         payments = choose_payments(
-            quote, order, self.settings.refund_method_policy, paid_out_by_netsuite=refund.paid_out.by_netsuite
+            quote,
+            order,
+            self.settings.refund_method_policy,
+            paid_out_by_netsuite=refund.paid_out.by_netsuite,
+            offline_rule=self.settings.offline_payment_rule,
         )
         return Preview(plan=plan, quote=quote, payments=payments, order=order, refunds_read=refunds)
 
@@ -290,33 +319,108 @@ class RefundEngine:
             seen_hashes=state.seen_hashes if state else (),
         )
 
+    def _skip_zero_amount(self, refund: NetSuiteRefund, state: RefundState | None) -> SyncResult | None:
+        """A zero refund (e.g. a credit memo that only moves a balance) has nothing for BigCommerce: it is
+        recorded SKIPPED before any BigCommerce call, and is neither dead-lettered nor alarmed on. Only a
+        refund with no create outstanding: otherwise the usual path looks for that create first."""
+        if refund.total != 0:
+            return None
+        if state is not None and (state.status not in _SKIPPABLE or state.open_attempts):
+            return None
+        try:
+            check_netsuite_totals(refund, self.rules.netsuite_rounding)
+        except RefundProblem:
+            return None  # its parts do not add up to zero: the usual path holds it
+        detail = (
+            f"{refund.label} totals 0.00 {refund.currency}: nothing to refund in BigCommerce, "
+            "so nothing was sent there"
+        )
+        try:
+            skipped = self.ledger.skipped_at_once(state, refund, Reason.ZERO_AMOUNT, detail)
+        except StateConflict as error:
+            raise TransientFailure(f"could not record {Reason.ZERO_AMOUNT.name}: {error}") from error
+        logger.info(
+            "Zero refund skipped", extra={"netsuite_id": refund.id, "reason": Reason.ZERO_AMOUNT.name}
+        )
+        return SyncResult(SyncOutcome.SKIPPED, skipped)
+
     def _plan_and_quote(
         self, refund: NetSuiteRefund, order: BigCommerceOrder, *, with_history: bool
     ) -> tuple[RefundPlan, RefundQuote, tuple[CreatedRefund, ...] | None]:
         refunded, history = None, None
         if with_history:
             history = tuple(self.bigcommerce.list_order_refunds(order.id))
-            shipping, handling = refunded_so_far(history)
-            refunded = RefundedSoFar(shipping=shipping, handling=handling)
+            refunded = refunded_so_far(history)
         plan = plan_refund(refund, order, self.rules, refunded)
         return plan, self.bigcommerce.quote(order.id, plan.items), history
 
-    def _check_quote(self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote) -> None:
-        if quote.adjustment < 0:
+    def _check_quote(
+        self, refund: NetSuiteRefund, plan: RefundPlan, quote: RefundQuote, *, knew_history: bool
+    ) -> None:
+        """What BigCommerce would refund is what NetSuite refunded, within a cent per taxed item.
+
+        The money that moves is what the quoted methods pay, so that is compared with NetSuite. The quote's
+        own total must agree with it in one of the ways BigCommerce's documents leave open: its total with
+        tax added when `tax_inclusive` is false (the field's description), or as it stands (the refunds
+        guide's example, `is_tax_included: false` with the tax in the total); with a positive adjustment
+        inside it or on top of it. `rounding` is what brought the total to cents: never added again.
+        """
+        tolerance = quote_tolerance(plan, self.settings.quote_tolerance_per_line)
+        netsuite = to_cents(refund.total)
+        stated = quote.total_in_its_basis
+        payout = quote.payout()
+        refunded = payout if payout is not None else stated
+
+        def figures() -> str:
+            return (
+                f"NetSuite total {netsuite} {refund.currency}; BigCommerce quote "
+                f"{to_cents(quote.total_refund_amount)} (tax {to_cents(quote.total_refund_tax_amount)}, "
+                f"tax_inclusive {str(quote.tax_inclusive).lower()}, rounding {quote.rounding.normalize():f}, "
+                f"adjustment {to_cents(quote.adjustment)}), its methods pay "
+                + (", ".join(str(t) for t in quote.method_totals) or "nothing")
+                + f"; BigCommerce prices suggest {plan.estimated_total}; the order prices "
+                + ("with tax" if plan.tax_basis is TaxBasis.INCLUSIVE else "before tax")
+            )
+
+        if quote.adjustment < -tolerance:
+            if knew_history and plan.amount_items:
+                # Each amount was within what the order's refunds leave, yet BigCommerce finds it too much:
+                # it reads the amounts in another tax basis than the order's. Held, never a refusal.
+                raise RefundProblem(
+                    Reason.AMOUNT_MISMATCH,
+                    "BigCommerce can refund less than was asked although the order has that much shipping, "
+                    f"handling or fee left: it may read those amounts in another tax basis. {figures()}",
+                    quoted_amount=refunded,
+                )
             raise RefundProblem(
                 Reason.AMOUNT_EXCEEDS_REMAINING,
-                f"BigCommerce can refund only {quote.total_refund_amount} of what was asked "
+                f"BigCommerce can refund only {refunded} of what was asked "
                 f"(adjustment {quote.adjustment}): part of it was already refunded",
             )
-        difference = to_cents(quote.total_refund_amount) - to_cents(refund.total)
-        if abs(difference) > self.settings.amount_tolerance:
+        if payout is None and quote.refund_methods:
             raise RefundProblem(
                 Reason.AMOUNT_MISMATCH,
-                f"NetSuite total {to_cents(refund.total)} {refund.currency}, "
-                f"BigCommerce quote {to_cents(quote.total_refund_amount)} "
-                f"(difference {difference}; tolerance {self.settings.amount_tolerance}; "
-                f"BigCommerce prices suggest {plan.estimated_total})",
-                quoted_amount=to_cents(quote.total_refund_amount),
+                f"BigCommerce's refund methods pay different amounts. {figures()}",
+                quoted_amount=stated,
+            )
+        readings = {stated, to_cents(quote.total_refund_amount)}
+        if quote.adjustment:
+            readings |= {to_cents(reading + quote.adjustment) for reading in readings}
+        if payout is not None and payout not in readings:
+            raise RefundProblem(
+                Reason.AMOUNT_MISMATCH,
+                f"BigCommerce's quote does not add up to what its methods pay. {figures()}",
+                quoted_amount=payout,
+            )
+        difference = refunded - netsuite
+        if abs(difference) > tolerance:
+            raise RefundProblem(
+                Reason.AMOUNT_MISMATCH,
+                f"BigCommerce would refund {refunded}, NetSuite refunded {netsuite} "
+                f"(difference {difference}; tolerance {tolerance}: "
+                f"{self.settings.quote_tolerance_per_line} for each of {plan.taxed_items} taxed item(s)). "
+                f"{figures()}",
+                quoted_amount=refunded,
             )
 
     # -- the create, and what its answer settles ----------------------------------------------------------
@@ -480,12 +584,13 @@ class RefundEngine:
                 transition=Transition.RECONCILE,
                 found=found,
             )
-        refunded = (
-            to_cents(sum((p.amount for p in found.payments), ZERO)) if found.payments else found.total_amount
+        refunded = to_cents(
+            sum((p.amount for p in found.payments), ZERO) if found.payments else found.total_amount
         )
-        refunded = to_cents(refunded)
         difference = refunded - to_cents(refund.total)
-        if abs(difference) > self.settings.amount_tolerance:
+        # As when it was quoted: a cent per item BigCommerce taxes (it and NetSuite each round them).
+        tolerance = self.settings.quote_tolerance_per_line * max(1, len(found.items))
+        if abs(difference) > tolerance:
             raise RefundProblem(
                 Reason.CHANGED_AFTER_SYNC,
                 f"{verdict.detail}, for {refunded} {refund.currency}; NetSuite now says "
