@@ -348,3 +348,35 @@ def resolve(options: TargetOptions, raw: str, *, refunded_by_hand: bool, note: s
     }
     answer = act(output, target, event, waiting="Resolving...", view=views.resolve_view)
     output.finish({"target": views.target_json(target), **answer})
+
+
+def confirm(options: TargetOptions, raw: str, *, ours: int | None, not_created: bool, note: str) -> NoReturn:
+    output = Output(options.as_json)
+    name = checked(output, lambda: operations.reference(raw))
+    if (ours is None) == (not not_created):
+        output.fail(
+            ErrorCode.USAGE,
+            "say what the order shows: --ours <BigCommerce refund id> (that refund is this one), or "
+            "--not-created (none of the candidates `refund-sync show` names is)",
+            2,
+        )
+    target = connect(output, options)
+    event: dict[str, Any] = {
+        "action": "confirm",
+        "refund": name,
+        "ours": ours,
+        "not_created": not_created,
+        "note": note.strip(),
+        "requested_by": requested_by(target),
+    }
+    answer = act(output, target, event, waiting="Checking with BigCommerce...", view=views.decision_view)
+    output.finish({"target": views.target_json(target), **answer})
+
+
+def recreate(options: TargetOptions, raw: str) -> NoReturn:
+    output = Output(options.as_json)
+    name = checked(output, lambda: operations.reference(raw))
+    target = connect(output, options)
+    event = {"action": "recreate", "refund": name, "requested_by": requested_by(target)}
+    answer = act(output, target, event, waiting="Checking with BigCommerce...", view=views.decision_view)
+    output.finish({"target": views.target_json(target), **answer})

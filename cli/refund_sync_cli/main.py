@@ -210,3 +210,43 @@ def resolve(
     from refund_sync_cli import commands  # noqa: PLC0415
 
     commands.resolve(target, refund, refunded_by_hand=refunded_by_hand, note=note)
+
+
+@app.command(
+    help=(
+        "Settle a refund HELD CREATE_UNCERTAIN (or ORDER_CHANGED_AFTER_SUBMIT): after looking at the order "
+        "in BigCommerce, name the refund that is this one (--ours ID), or say none of the candidates "
+        "`show` lists is (--not-created; then `sync` creates it). Checked at BigCommerce first."
+    )
+)
+@with_target
+def confirm(
+    refund: Refund,
+    ours: Annotated[
+        int | None,
+        typer.Option("--ours", help="The BigCommerce refund id that is this refund.", show_default=False),
+    ] = None,
+    not_created: Annotated[
+        bool, typer.Option("--not-created", help="None of the candidate refunds is this one.")
+    ] = False,
+    note: Annotated[str, typer.Option("--note", help="What was checked, for the refund's record.")] = "",
+    *,
+    target: TargetOptions,
+) -> None:
+    from refund_sync_cli import commands  # noqa: PLC0415
+
+    commands.confirm(target, refund, ours=ours, not_created=not_created, note=note)
+
+
+@app.command(
+    help=(
+        "Allow a refund the gateway declined (FAILED GATEWAY_DECLINED) to be created anew, once the "
+        "gateway is sorted out. Refused unless BigCommerce shows every refund made for it declined in "
+        "full. Then `sync` creates it."
+    )
+)
+@with_target
+def recreate(refund: Refund, *, target: TargetOptions) -> None:
+    from refund_sync_cli import commands  # noqa: PLC0415
+
+    commands.recreate(target, refund)

@@ -306,6 +306,22 @@ def state_view(state: RefundState, now: datetime) -> RenderableType:
     add_row(facts, "Refund method", state.refund_method or "-")
     add_row(facts, "BigCommerce order", state.bigcommerce_order_id or "-")
     add_row(facts, "BigCommerce refund", str(state.bigcommerce_refund_id or "-"))
+    if state.candidate_refund_ids:
+        add_row(
+            facts,
+            "Candidates",
+            Text(
+                "BigCommerce refund " + ", ".join(map(str, state.candidate_refund_ids)) + ": open the order "
+                "in BigCommerce, then `refund-sync confirm "
+                f"{state.document_number} --ours <refund id>` or `--not-created`",
+                style="yellow",
+            ),
+        )
+    if state.superseded_refund_ids:
+        add_row(facts, "Set aside", ", ".join(map(str, state.superseded_refund_ids)))
+    creates = creates_text(state)
+    if creates:
+        add_row(facts, "Creates sent", creates)
     add_row(facts, "Payout", payout_text(state, now))
     add_row(facts, "Refund request", "\n".join(state.items) or "-")
     add_row(
@@ -335,6 +351,16 @@ def state_view(state: RefundState, now: datetime) -> RenderableType:
         Panel(facts, title=Text(refund_title(state), style="bold"), title_align="left", box=box.ROUNDED),
         timeline,
     )
+
+
+def creates_text(state: RefundState) -> str:
+    """Each BigCommerce create prepared for the refund: where it went, when it was sent, how it ended."""
+    lines = []
+    for attempt in state.create_attempts:
+        sent = ", ".join(f"{instant:%Y-%m-%d %H:%M:%S}" for instant in attempt.sends) or "never sent"
+        settled = "accounted for" if attempt.settled else "outcome not settled"
+        lines.append(f"order {attempt.order_id}: sent {sent} UTC ({settled})")
+    return "\n".join(lines)
 
 
 def state_json(state: RefundState) -> dict[str, Any]:
@@ -774,4 +800,24 @@ def resolve_view(answer: Mapping[str, Any]) -> RenderableType:
     ]
     for entry in answer.get("dead_letters_removed", []):
         lines.append(Text(f"Removed its dead-letter message ({entry['reason']}).", style="dim"))
+    return Group(*lines)
+
+
+def decision_view(answer: Mapping[str, Any]) -> RenderableType:
+    """What an operator's decision on a held or declined refund recorded, and what comes next."""
+    state = answer.get("state", {})
+    name = f"{state.get('document_number')} (NetSuite id {state.get('netsuite_id')})"
+    decision = answer.get("decision")
+    if decision == "ours":
+        text = (
+            f"{name} is SYNCED as BigCommerce refund {state.get('bigcommerce_refund_id')}: nothing will "
+            "create it again."
+        )
+    elif decision == "not_created":
+        text = f"{name} is PENDING: none of the candidates is it, so a sync will create it."
+    else:
+        text = f"{name} is PENDING: every refund made for it was declined in full; a sync creates it anew."
+    lines = [Text(text, style="bold green")]
+    if answer.get("next"):
+        lines.append(Text(f"Next: {answer['next']}", style="bold"))
     return Group(*lines)

@@ -201,6 +201,41 @@ def test_a_failed_refund_syncs_once_its_cause_is_fixed_and_says_its_payout_is_un
     assert served.letters("CR-5013") == []
 
 
+def test_a_declined_refund_is_created_anew_only_once_an_operator_allows_it(served: Served) -> None:
+    # Given CM-5012, which the gateway declined, and the gateway sorted out since
+    assert served.state("CM-5012").reason_code == "GATEWAY_DECLINED"
+    served.sandbox.store.set_tender(5012, "braintree", declines_refunds=False)
+
+    # When the operator only syncs it, then nothing is created: the declined refund stands
+    only_sync = run_cli("sync", "CM-5012", *served.args, "--json")
+    assert only_sync.exit_code == 1, only_sync.output
+    assert len(served.sandbox.store.list_refunds(order_ids=[5012])) == 1
+
+    # When the operator allows a new create (once) and syncs it
+    allowed = run_cli("recreate", "cm-5012", *served.args)
+    twice = run_cli("recreate", "CM-5012", *served.args, "--json")
+    synced = run_cli("sync", "CM-5012", *served.args)
+
+    # Then it is created anew, once, beside the declined one
+    assert allowed.exit_code == 0, allowed.output
+    assert "Next: refund-sync sync CM-5012" in allowed.stdout
+    assert twice.exit_code == 1 and json_of(twice)["error"]["code"] == "DECISION_REFUSED"
+    assert synced.exit_code == 0, synced.output
+    refunds = served.sandbox.store.list_refunds(order_ids=[5012])
+    assert [refund.fully_declined for refund in refunds] == [True, False]
+    assert served.state("CM-5012").bigcommerce_refund_id == refunds[1].id
+
+
+def test_confirm_needs_a_decision_and_a_refund_whose_create_is_uncertain(served: Served) -> None:
+    undecided = run_cli("confirm", "CM-5001", *served.args)
+    not_uncertain = run_cli("confirm", "CM-5001", "--not-created", *served.args, "--json")
+
+    assert undecided.exit_code == 2 and "--ours" in undecided.stderr
+    assert not_uncertain.exit_code == 1
+    assert json_of(not_uncertain)["error"]["code"] == "DECISION_REFUSED"
+    assert served.state("CM-5001").status is SyncStatus.SYNCED
+
+
 def test_syncing_synced_refunds_sends_nothing_and_refunds_nothing_twice(served: Served) -> None:
     refunds_before = len(served.sandbox.store.list_refunds())
 

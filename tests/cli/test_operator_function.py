@@ -51,6 +51,10 @@ def test_every_sample_event_is_a_request_of_its_action(path: Path) -> None:
         ({"action": "discard", "refund": "CM-1", "reason": ""}, "INVALID_REQUEST"),
         ({"action": "redrive", "refund": "CM-404"}, "NOT_IN_DEAD_LETTER_QUEUE"),
         ({"action": "resolve", "refund": "CM-404", "how": "refunded_by_hand"}, "NOT_FOUND"),
+        ({"action": "confirm", "refund": "CM-1"}, "INVALID_REQUEST"),
+        ({"action": "confirm", "refund": "CM-1", "ours": 5, "not_created": True}, "INVALID_REQUEST"),
+        ({"action": "confirm", "refund": "CM-404", "not_created": True}, "NOT_FOUND"),
+        ({"action": "recreate", "refund": "CM-404"}, "NOT_FOUND"),
     ],
 )
 def test_a_request_it_cannot_do_is_answered_with_a_code(
@@ -85,3 +89,25 @@ def test_the_sample_events_run_against_the_demo(sandbox: Sandbox) -> None:
     assert answers["operator-resolve"]["state"]["status"] == SyncStatus.RESOLVED.value
     again = sandbox.run_operator({**load(EVENTS / "operator-resolve.json"), "refund": document_number})
     assert again["already_resolved"] is True
+
+
+def test_decisions_on_refunds_refund_sync_did_not_stop_on_are_refused(sandbox: Sandbox) -> None:
+    # Given the demo's refunds: one synced, one held for an amount mismatch
+    by_id = seed(sandbox.account, sandbox.store.seed, scenarios())
+    sandbox.run_poller()
+    sandbox.drain()
+    synced = next(i for i, s in by_id.items() if s.expected_status == SyncStatus.SYNCED.value)
+    held = next(i for i, s in by_id.items() if s.expected_reason == "AMOUNT_MISMATCH")
+
+    refunds_before = len(sandbox.store.list_refunds())
+
+    # When an operator confirms or re-creates them, then each is refused, naming why, and nothing changes
+    for event in (
+        {"action": "confirm", "refund": held, "not_created": True},
+        {"action": "confirm", "refund": synced, "ours": 1},
+        {"action": "recreate", "refund": synced},
+        {"action": "recreate", "refund": held},
+    ):
+        answer = sandbox.run_operator(event)
+        assert (answer["ok"], answer["error"]["code"]) == (False, "DECISION_REFUSED"), answer
+    assert len(sandbox.store.list_refunds()) == refunds_before

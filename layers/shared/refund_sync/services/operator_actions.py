@@ -7,7 +7,8 @@ BigCommerce credentials. Every answer is JSON: `{"ok": true, "action": ..., ...}
 function itself (a bug, AWS down) is Lambda's own error.
 
 Adding an action is a request model (with `action: Literal["..."]`), a function `(Operator, request) ->
-dict`, and one entry in ACTIONS; then one command in the CLI.
+dict`, and one entry in ACTIONS; then one command in the CLI. `confirm` and `recreate` record an
+operator's decision on a refund refund-sync stopped on (services/operator_decisions.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, cached_property
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from refund_sync.adapters.bigcommerce import (
     BigCommerceClient,
@@ -39,6 +40,7 @@ from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason, RefundProblem
 from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
 from refund_sync.observability import logger
+from refund_sync.services.operator_decisions import DecisionRefused, OperatorDecisions
 from refund_sync.services.poll_refunds import OnDemandSync, RefundPoller, imported_from_bigcommerce
 from refund_sync.services.references import find_states, is_netsuite_id, parse_reference
 from refund_sync.services.refund_state import RefundLedger
@@ -97,6 +99,33 @@ class ResolveRequest(OperatorRequest):
     refund: Reference
     how: Literal["refunded_by_hand"]
     note: str = Field(default="", max_length=500)
+    requested_by: str = Field(default="", max_length=300)
+
+
+class ConfirmRequest(OperatorRequest):
+    """Settle a create whose outcome stayed uncertain: this BigCommerce refund is the one it made (`ours`),
+    or none of the candidates is (`not_created`)."""
+
+    action: Literal["confirm"]
+    refund: Reference
+    ours: int | None = Field(default=None, gt=0)
+    not_created: bool = False
+    note: str = Field(default="", max_length=500)
+    requested_by: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _one_decision(self) -> ConfirmRequest:
+        if (self.ours is None) == (not self.not_created):
+            raise ValueError("say one thing: the BigCommerce refund that is ours, or that none was created")
+        return self
+
+
+class RecreateRequest(OperatorRequest):
+    """Allow a refund the gateway declined to be created anew (only if every refund made for it was
+    declined in full)."""
+
+    action: Literal["recreate"]
+    refund: Reference
     requested_by: str = Field(default="", max_length=300)
 
 
@@ -490,6 +519,62 @@ def resolve(operator: Operator, request: ResolveRequest) -> dict[str, Any]:
     }
 
 
+# -- decisions on creates refund-sync stopped on --------------------------------------------------------
+def _decisions(operator: Operator) -> OperatorDecisions:
+    return OperatorDecisions(
+        operator.ledger,
+        operator.bigcommerce,
+        clock_skew=timedelta(seconds=operator.settings.bigcommerce_clock_skew_seconds),
+    )
+
+
+def _decided(operator: Operator, reference: str, decide: Callable[[str], RefundState]) -> RefundState:
+    state = operator.one_state(reference)
+    if state is None:
+        raise OperatorError("NOT_FOUND", f"refund-sync has no record of a refund {reference}")
+    try:
+        return decide(state.netsuite_id)
+    except DecisionRefused as error:
+        raise OperatorError("DECISION_REFUSED", str(error)) from error
+    except StateConflict as error:
+        raise OperatorError("CONFLICT", f"the refund changed meanwhile; try again ({error})") from error
+
+
+def confirm(operator: Operator, request: ConfirmRequest) -> dict[str, Any]:
+    """Record the operator's reading of the order, checked against BigCommerce first."""
+    who = f" (by {request.requested_by})" if request.requested_by else ""
+    decisions = _decisions(operator)
+    if request.ours is not None:
+        ours = request.ours
+        state = _decided(
+            operator, request.refund, lambda netsuite_id: decisions.confirm_ours(netsuite_id, ours)
+        )
+        mine, others = operator.held_letters_of(state.netsuite_id)
+        operator.queues.release(others)
+        for message in mine:  # settled: a redrive of it would only be a duplicate
+            operator.queues.delete_dead_letter(message)
+        logger.info("Uncertain create confirmed ours", extra={"netsuite_id": state.netsuite_id})
+        return {"decision": "ours", "state": state_json(state), "next": None}
+    note = (request.note or "none of the candidate refunds is this one") + who
+    state = _decided(
+        operator, request.refund, lambda netsuite_id: decisions.confirm_not_created(netsuite_id, note)
+    )
+    logger.info("Uncertain create confirmed not created", extra={"netsuite_id": state.netsuite_id})
+    return {
+        "decision": "not_created",
+        "state": state_json(state),
+        "next": f"refund-sync sync {state.document_number}",
+    }
+
+
+def recreate(operator: Operator, request: RecreateRequest) -> dict[str, Any]:
+    """Let a declined refund be created anew; the next sync creates it."""
+    decisions = _decisions(operator)
+    state = _decided(operator, request.refund, decisions.recreate)
+    logger.info("Declined refund allowed a new create", extra={"netsuite_id": state.netsuite_id})
+    return {"state": state_json(state), "next": f"refund-sync sync {state.document_number}"}
+
+
 def _refund_of(
     operator: Operator, reference: str, held: Sequence[HeldDeadLetter], previous: RefundState | None
 ) -> NetSuiteRefund:
@@ -528,6 +613,8 @@ ACTIONS: dict[str, Action[Any]] = {
     "redrive": Action(RedriveRequest, redrive),
     "discard": Action(DiscardRequest, discard),
     "resolve": Action(ResolveRequest, resolve),
+    "confirm": Action(ConfirmRequest, confirm),
+    "recreate": Action(RecreateRequest, recreate),
 }
 
 

@@ -161,7 +161,9 @@ def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run:
 
 # A refund in one of these may have a message waiting in the dead-letter queue (the consumer dead-letters
 # it with its reason; SQS moves it after MaxReceiveCount deliveries, recorded RETRIES_EXHAUSTED).
-MAY_BE_DEAD_LETTERED = frozenset({SyncStatus.FAILED, SyncStatus.HELD})
+# Failed or held refunds, and those an operator's decision set back to PENDING (a declined refund allowed
+# a new create, an uncertain one confirmed not created), may have a message in the dead-letter queue.
+MAY_BE_DEAD_LETTERED = frozenset({SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.PENDING})
 
 
 class RefundPoller:
@@ -358,7 +360,8 @@ class RefundPoller:
     ) -> list[DeadLetter]:
         """The refunds just sent supersede any message of theirs waiting in the dead-letter queue: it goes,
         so the queue never holds two messages of one refund, nor one that is stale once the new one syncs.
-        Only refunds that failed before can have one, so a sweep reads the dead-letter queue rarely."""
+        Only refunds that failed before (or were set back by an operator) can have one, so a sweep reads
+        the dead-letter queue rarely."""
         ids = [
             refund.id
             for refund in sent
