@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from refund_sync.adapters.netsuite.client import netsuite_client_from_settings
 from refund_sync.adapters.netsuite.contract import WriteBackRequest
 from refund_sync.config import Settings
 from refund_sync.domain.netsuite import NetSuiteRefund
@@ -16,6 +15,10 @@ from refund_sync.domain.state import RefundState
 
 
 def write_back_from_settings(settings: Settings) -> Callable[[NetSuiteRefund, RefundState], None]:
+    # Imported only when write-back is on: the client brings NetSuite's authentication stack
+    # (cryptography, pyjwt, requests-oauthlib), which the consumer's package carries only then.
+    from refund_sync.adapters.netsuite.client import netsuite_client_from_settings  # noqa: PLC0415
+
     client = netsuite_client_from_settings(settings)
 
     def write_back(refund: NetSuiteRefund, state: RefundState) -> None:
