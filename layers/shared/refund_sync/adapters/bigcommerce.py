@@ -131,7 +131,7 @@ class RateLimiter:
 
 # -- wire models: BigCommerce's JSON, parsed as it comes ------------------------------------------------
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
 
 class _Discount(_Wire):
@@ -564,7 +564,7 @@ def refunded_so_far(refunds: Iterable[CreatedRefund]) -> tuple[dict[int, Decimal
 class BigCommerceCredentials(BaseModel):
     """The BigCommerce secret: {"access_token": "..."} of a store-level API account."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     access_token: SecretStr = Field(min_length=1)
 
 
