@@ -1,10 +1,11 @@
-"""`make lock`: pins the Lambda dependencies once, for python3.13 / arm64, and splits them by layer.
+"""`make lock`: pins the Lambda dependencies once, for python3.13 / arm64, and splits them by layer
+(paths under layers/):
 
-    layers/constraints.txt                 every package a layer or the runtime holds, at one version
-                                           (the development virtualenv installs under these constraints)
-    layers/runtime/requirements.txt        what the python3.13 runtime provides: never deployed
-    layers/dependencies/requirements.txt   the DependenciesLayer: what its requirements.in needs, less the runtime's
-    layers/netsuite-auth/requirements.txt  the NetSuiteAuthLayer: what its requirements.in needs, less both above
+    constraints.txt                 every package a layer or the runtime holds, at one version (the
+                                    development virtualenv installs under these constraints)
+    runtime/requirements.txt        what the python3.13 runtime provides: never deployed
+    dependencies/requirements.txt   the DependenciesLayer: what its requirements.in needs, less the runtime's
+    netsuite-auth/requirements.txt  the NetSuiteAuthLayer: what its requirements.in needs, less both above
 
 Each layer's requirements.txt is complete for its place in the stack, so its Makefile installs it with
 --no-deps, and no package is in two layers (which of two copies wins on Lambda would depend on the
@@ -54,7 +55,9 @@ def write(path: Path, pins: dict[str, str], source: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--uv", default="uv", help="the uv executable")
     args = parser.parse_args(argv)
     inputs = [LAYERS / name / "requirements.in" for name in SETS]

@@ -27,7 +27,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def outside_the_domain(module: str) -> bool:
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     if module == "refund_sync.domain" or module.startswith("refund_sync.domain."):
         return False
     if top in sys.stdlib_module_names or top == "__future__":
