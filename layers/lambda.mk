@@ -10,6 +10,8 @@
 #   are also reproducible: the same sources give the same layer.
 # - Where: the layer's root holds python/, which Lambda puts on sys.path ("Packaging your layer
 #   content: Layer paths for each Lambda runtime").
+# - Left out: the console scripts (bin/) and the test suites some wheels carry inside their package
+#   (simplejson/tests, 0.6 MB): nothing on Lambda runs them.
 LAYERS_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PYTHON_VERSION := 3.13
 # The interpreter that compiles the bytecode: python3.13 on PATH, else pyenv's (layers/find-python.sh).
@@ -26,6 +28,7 @@ define install_wheels
 		--python-version $(LAMBDA_PYTHON_VERSION) --implementation cp \
 		--target "$(SITE)"
 	rm -rf "$(SITE)/bin"
+	find "$(SITE)" -mindepth 2 -maxdepth 2 -type d \( -name tests -o -name test \) -prune -exec rm -rf {} +
 endef
 
 # $(call compile_bytecode,folder,path on Lambda): every module in the folder, for the runtime's
