@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess  # nosec B404 # runs git, the SAM CLI and our own interpreters with fixed arguments
@@ -74,18 +75,30 @@ def load() -> float:
 
 @dataclass
 class Timing:
-    """Runs of one measure, with the machine's 1-minute load average at each."""
+    """Runs of one measure: wall clock, the process's CPU time (which other users of the machine
+    disturb far less than the wall clock), and the machine's 1-minute load average at each."""
 
     runs_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
 
-    def add(self, milliseconds: float) -> None:
+    def add(self, milliseconds: float, cpu_milliseconds: float) -> None:
         self.runs_ms.append(milliseconds)
+        self.cpu_ms.append(cpu_milliseconds)
         self.loads.append(load())
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.runs_ms) if self.runs_ms else float("nan")
+
+    @property
+    def median_cpu_ms(self) -> float:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else float("nan")
+
+    @property
+    def text(self) -> str:
+        """The medians, e.g. 698 ms (CPU 610, load 1.2)."""
+        return f"{self.median_ms:.0f} ms (CPU {self.median_cpu_ms:.0f}, {self.load_text})"
 
     @property
     def load_text(self) -> str:
@@ -240,18 +253,18 @@ def _sandbox_for(function: str) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def _first_event(layout: FunctionLayout, *, sampled: bool) -> float:
+def _first_event(layout: FunctionLayout, *, sampled: bool) -> tuple[float, float]:
     name = EVENT_OF.get(layout.function)
     if name is None:
-        return float("nan")
+        return float("nan"), float("nan")
     event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
     with _sandbox_for(layout.function) as sandbox:
         environment = {**sandbox.environment(), "_X_AMZN_TRACE_ID": TRACE.format(int(sampled))}
         done = layout.invoke(event, environment={**environment, "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9"})
-    return done.import_ms + (done.handle_ms or 0.0)
+    return done.import_ms + (done.handle_ms or 0.0), done.import_cpu_ms + (done.handle_cpu_ms or 0.0)
 
 
-def _cli_help(python: Path, pythonpath: list[Path] | None) -> float:
+def _cli_help(python: Path, pythonpath: list[Path] | None) -> tuple[float, float]:
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     if pythonpath is not None:
         environment["PYTHONPATH"] = os.pathsep.join(map(str, pythonpath))
@@ -260,9 +273,12 @@ def _cli_help(python: Path, pythonpath: list[Path] | None) -> float:
         "import sys; from refund_sync_cli.entry import main; sys.argv[0] = 'refund-sync'; sys.exit(main())"
     )
     command = [str(python), "-c", script, "--help"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, env=environment, capture_output=True, check=True)  # noqa: S603 # nosec B603
-    return (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
 
 
 def _compile_tree(python: Path, folders: list[Path]) -> None:
@@ -296,7 +312,8 @@ def measure_cold_start(progress: Callable[[str], None] = lambda _: None) -> Cold
     for _ in range(IMPORT_RUNS):
         for build, function, label in variants:
             done = layouts[(build, function, label)].invoke()
-            cold[function].imports.setdefault((build, label), Timing()).add(done.import_ms)
+            timing = cold[function].imports.setdefault((build, label), Timing())
+            timing.add(done.import_ms, done.import_cpu_ms)
             cold[function].compiled_at_import[(build, label)] = len(done.compiled)
     for function in functions:
         cold[function].heaviest = _heaviest(layouts[("now", function, "with")])
@@ -305,8 +322,8 @@ def measure_cold_start(progress: Callable[[str], None] = lambda _: None) -> Cold
         for function in functions:
             for build, sampled in (("now", False), ("now", True), ("today", True)):
                 deployed = layouts[(build, function, "with" if build == "now" else "without")]
-                milliseconds = _first_event(deployed, sampled=sampled)
-                cold[function].first_event.setdefault((build, sampled), Timing()).add(milliseconds)
+                wall, cpu = _first_event(deployed, sampled=sampled)
+                cold[function].first_event.setdefault((build, sampled), Timing()).add(wall, cpu)
     progress("refund-sync --help")
     venv_python = Path(sys.executable)
     old = baseline_source()
@@ -314,8 +331,8 @@ def measure_cold_start(progress: Callable[[str], None] = lambda _: None) -> Cold
     _compile_tree(venv_python, [ROOT / "cli", ROOT / "layers" / "shared", *old_paths])
     _cli_help(venv_python, None)  # a first run writes what bytecode is still missing
     for _ in range(IMPORT_RUNS):
-        result.cli_help.setdefault("now", Timing()).add(_cli_help(venv_python, None))
-        result.cli_help.setdefault("today", Timing()).add(_cli_help(venv_python, old_paths))
+        result.cli_help.setdefault("now", Timing()).add(*_cli_help(venv_python, None))
+        result.cli_help.setdefault("today", Timing()).add(*_cli_help(venv_python, old_paths))
     result.functions = [cold[name] for name in functions]
     return result
 

@@ -170,11 +170,9 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
             Row(
                 f"4. cold start: import {cold.module}, {python}, laid out as on Lambda "
                 f"(median of {len(now.runs_ms)})",
-                f"{now.median_ms:.0f} ms with its bytecode ({now.load_text}; "
-                f"{cold.compiled_at_import[('now', 'with')]} modules compiled), "
-                f"{now_bare.median_ms:.0f} ms without ({now_bare.load_text}); "
-                f"today {today.median_ms:.0f} ms as shipped, no bytecode ({today.load_text}), "
-                f"{today_compiled.median_ms:.0f} ms compiled ({today_compiled.load_text}); "
+                f"{now.text} with its bytecode "
+                f"({cold.compiled_at_import[('now', 'with')]} modules compiled), {now_bare.text} without; "
+                f"today {today.text} as shipped (no bytecode), {today_compiled.text} compiled here; "
                 f"heaviest now (ms, own modules): {heaviest}",
                 f"<= {target} ms" if target else "report",
                 now.median_ms <= target if target else None,
@@ -189,8 +187,7 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
             Row(
                 f"4. cold start: import + first event, {cold.function} on events/{EVENT_OF[cold.function]} "
                 f"(median of {len(sampled.runs_ms)}, fresh sandbox each)",
-                f"{unsampled.median_ms:.0f} ms untraced, {sampled.median_ms:.0f} ms traced "
-                f"({sampled.load_text}); today {today.median_ms:.0f} ms ({today.load_text})",
+                f"{unsampled.text} untraced, {sampled.text} traced; today {today.text} traced",
                 "report",
                 None,
             )
@@ -226,7 +223,7 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
     rows.append(
         Row(
             f"4. refund-sync --help (virtualenv, compiled; median of {len(now.runs_ms)})",
-            f"{now.median_ms:.0f} ms ({now.load_text}); today {today.median_ms:.0f} ms ({today.load_text})",
+            f"{now.text}; today {today.text}",
             f"<= {CLI_HELP_TARGET_MS / 1000:.0f} s",
             now.median_ms <= CLI_HELP_TARGET_MS,
         )

@@ -329,7 +329,9 @@ class Invocation:
     """What lambda_process.py reported of one cold start."""
 
     import_ms: float
+    import_cpu_ms: float
     handle_ms: float | None
+    handle_cpu_ms: float | None
     response: Any
     compiled: list[str]  # modules compiled from source (no usable bytecode)
     modules: dict[str, str | None]  # every module imported, and its file
@@ -428,7 +430,9 @@ class FunctionLayout:
             raise RuntimeError(f"{self.function} failed:\n{result['error']}\n{done.stdout[-3000:]}")
         return Invocation(
             import_ms=result["import_ms"],
+            import_cpu_ms=result["import_cpu_ms"],
             handle_ms=result.get("handle_ms"),
+            handle_cpu_ms=result.get("handle_cpu_ms"),
             response=result.get("response"),
             compiled=result["compiled"],
             modules=result["modules"],
