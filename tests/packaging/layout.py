@@ -67,7 +67,17 @@ class Interpreter:
 
 @functools.cache
 def lambda_python() -> Interpreter:
-    """CPython 3.13, as the Makefile finds it (layers/find-python.sh); else this interpreter's own."""
+    """CPython 3.13: the Makefile's (LAMBDA_PYTHON), or as it finds one (layers/find-python.sh); else
+    this interpreter's own version (the fallback)."""
+    chosen = os.environ.get("LAMBDA_PYTHON", "")
+    if chosen and Path(chosen).exists():
+        version = subprocess.run(  # noqa: S603 # nosec B603 # the interpreter make chose
+            [chosen, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        return Interpreter(Path(chosen), version)
     found = subprocess.run(  # noqa: S603 # nosec B603 # our own script
         ["sh", str(ROOT / "layers" / "find-python.sh"), LAMBDA_PYTHON_VERSION],  # noqa: S607
         capture_output=True,

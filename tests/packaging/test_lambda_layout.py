@@ -152,8 +152,10 @@ def test_only_the_functions_that_call_netsuite_carry_its_authentication_stack(
 
 
 def test_every_module_built_carries_3_13_bytecode_that_is_used_without_checking_its_source(
-    template: BuiltTemplate,
+    template: BuiltTemplate, interpreter: Interpreter
 ) -> None:
+    if not interpreter.is_lambda_version:
+        pytest.skip("no Python 3.13 on this machine, so the build compiled no bytecode (make warned)")
     folders = [template.code_dir(name) for name in template.functions()]
     folders += [template.layer_dir(name) for name, resource in template.resources.items()
                 if resource["Type"] == "AWS::Serverless::LayerVersion"]  # fmt: skip
