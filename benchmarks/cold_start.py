@@ -1,252 +1,361 @@
-"""Measure 4: cold start. How long each function's handler module takes to import, and how big each
-function's deployment is.
+"""Measure 4: cold start on the runtime's Python, from the built layout, today's layout beside it.
 
-- Import time: `python -X importtime -c 'import <handler module>'` in a fresh interpreter, the
-  cumulative time of the handler's top-level import; the median of three runs (bytecode cached), and
-  which packages the time went to (each module's own time, added up by package).
-- Bytecode: the built layers carry no .pyc (they are built for python3.13 by a pip that is not
-  3.13), and /opt is read-only on Lambda, so every cold start compiles the source of every module it
-  imports from a layer. That cost is measured apart: compile() of each imported non-stdlib module.
-- Size: `sam build` into .aws-sam/bench-build (only when missing or older than the sources), then
-  each function's and layer's folder, unzipped and zipped; the dependencies layer by distribution.
+- Two builds: this tree's `sam build` (.aws-sam/build, rebuilt when older than the sources) and
+  today's, the tree of BASELINE (main before issue 15) exported with `git archive` and built the same
+  way into .aws-sam/bench-baseline/<commit> (kept: a commit never changes).
+- Layout: each function as Lambda holds it (tests/packaging/layout.py): its code and layers, the
+  runtime's AWS SDK beside them, run by CPython 3.13 with nothing else on its path.
+- Import: a fresh interpreter per run imports the handler module (tests/packaging/lambda_process.py),
+  with the bytecode and without it; median of 5. Today's layout ships no bytecode, so its "with
+  bytecode" is compiled here to show that lever apart. The runs of all variants are interleaved, so
+  the other users of this machine load them alike, and the 1-minute load average is noted with each.
+- First event: import plus handling a sample event from events/ against a fresh sandbox (moto and the
+  simulators), as the deployed layouts are; median of 3, sampled (X-Ray traces it) and not.
+- Size: a function's code and its layers, less the aws-lambda-powertools distribution (its bytecode
+  included); unzipped (what Lambda's 250 MB limit counts) and zipped (what is uploaded and fetched).
+- CLI: `refund-sync --help` from the virtualenv (compiled), median of 5; today's from BASELINE's tree.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import io
 import json
 import os
+import re
+import resource
+import shutil
 import statistics
-import subprocess  # nosec B404 # runs our own interpreter and the SAM CLI
+import subprocess  # nosec B404 # runs git, the SAM CLI and our own interpreters with fixed arguments
 import sys
+import tarfile
+import time
 import zipfile
-from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from refund_sync_sandbox.aws import load_template
-
-ROOT = Path(__file__).resolve().parents[1]
-BUILD_DIR = ROOT / ".aws-sam" / "bench-build"  # beside `make build`'s own, where tools already look away
-SAM = ROOT / ".venv-sam" / "bin" / "sam"
-SOURCES = ("template.yaml", "functions", "layers")
-POWERTOOLS = "aws-lambda-powertools"
-# What the python3.13 Lambda runtime already provides (the AWS SDK and its dependencies).
-RUNTIME_PROVIDED = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+from refund_sync_sandbox.lambda_runtime import function_logs_to
+from refund_sync_sandbox.sandbox import Sandbox, running_sandbox
+from refund_sync_sandbox.scenarios import scenarios, seed
+from tests.packaging.layout import (
+    BUILT_CACHE_TAG,
+    EVENTS,
+    ROOT,
+    BuiltTemplate,
+    Bytecode,
+    FunctionLayout,
+    Interpreter,
+    current_build,
+    distributions,
+    lambda_python,
+    lay_out,
+    runtime_libraries,
+    sam_build,
 )
 
-_COMPILE_SCRIPT = """
-import json, sys, sysconfig, time
-import {module}
-stdlib = sysconfig.get_paths()["stdlib"]
-seconds = 0.0
-count = 0
-for module in list(sys.modules.values()):
-    path = getattr(module, "__file__", None) or ""
-    if not path.endswith(".py") or path.startswith(stdlib + "/") and "site-packages" not in path:
-        continue
-    with open(path, "rb") as source:
-        text = source.read()
-    started = time.perf_counter()
-    compile(text, path, "exec")
-    seconds += time.perf_counter() - started
-    count += 1
-print(json.dumps({{"seconds": seconds, "modules": count}}))
-"""
+BASELINE = "f98d4c51209c19f71d7148cecfa9c891f54aec88"  # main before issue 15: what is deployed today
+WORK = ROOT / ".aws-sam" / "bench-layouts"
+POWERTOOLS = "aws-lambda-powertools"
+IMPORT_RUNS = 5
+EVENT_RUNS = 3
+TRACE = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled={}"
+# The sample event each function handles in "first event" (its schedule's Input for the payout check).
+EVENT_OF = {
+    "ConsumerFunction": "sqs-batch.json",
+    "PollerFunction": "schedule.json",
+    "PayoutCheckFunction": "payout-check.json",
+}
 
 
-@dataclass(frozen=True)
-class ImportTime:
-    function: str
-    module: str
-    runs_ms: list[float]
-    compile_ms: float  # compiling the imported non-stdlib modules: paid on Lambda, where layers have no .pyc
-    compiled_modules: int
-    by_package: dict[str, float]  # the heaviest packages: ms importing their own modules, mean of the runs
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.runs_ms)
-
-
-@dataclass(frozen=True)
-class Folder:
-    name: str
-    bytes: int
-    zipped: int
+def load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 @dataclass
-class PackageSizes:
-    build_dir: Path
-    built_now: bool
-    note: str
-    folders: dict[str, Folder] = field(default_factory=dict)
-    distributions: dict[str, int] = field(default_factory=dict)  # bytes per distribution in the layer
-    functions: list[str] = field(default_factory=list)
+class Timing:
+    """Runs of one measure: wall clock, the process's CPU time (which other users of the machine
+    disturb far less than the wall clock), and the machine's 1-minute load average at each."""
 
-    def beyond_powertools(self, function: str) -> int:
-        """What one function deploys besides Powertools: its code, the shared layer, other dependencies."""
-        layers = sum(f.bytes for name, f in self.folders.items() if name.endswith("Layer"))
-        return self.folders[function].bytes + layers - self.distributions.get(POWERTOOLS, 0)
+    runs_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
+
+    def add(self, milliseconds: float, cpu_milliseconds: float) -> None:
+        self.runs_ms.append(milliseconds)
+        self.cpu_ms.append(cpu_milliseconds)
+        self.loads.append(load())
 
     @property
-    def runtime_provided(self) -> int:
-        return sum(size for name, size in self.distributions.items() if name in RUNTIME_PROVIDED)
+    def median_ms(self) -> float:
+        return statistics.median(self.runs_ms) if self.runs_ms else float("nan")
+
+    @property
+    def median_cpu_ms(self) -> float:
+        return statistics.median(self.cpu_ms) if self.cpu_ms else float("nan")
+
+    @property
+    def text(self) -> str:
+        """The medians, e.g. 698 ms (CPU 610, load 1.2)."""
+        return f"{self.median_ms:.0f} ms (CPU {self.median_cpu_ms:.0f}, {self.load_text})"
+
+    @property
+    def load_text(self) -> str:
+        if not self.loads:
+            return "load ?"
+        low, high = min(self.loads), max(self.loads)
+        return f"load {low:.1f}" if high - low < 0.05 else f"load {low:.1f}-{high:.1f}"
 
 
-def handlers() -> dict[str, str]:
-    """Each function's logical id and handler module, from template.yaml."""
-    resources = load_template()["Resources"]
-    return {
-        name: resource["Properties"]["Handler"].rsplit(".", 1)[0]
-        for name, resource in resources.items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
+@dataclass
+class FunctionColdStart:
+    function: str
+    module: str
+    # (build, bytecode) -> import timings; build is "now" or "today"
+    imports: dict[tuple[str, str], Timing] = field(default_factory=dict)
+    # (build, sampled) -> import + first event
+    first_event: dict[tuple[str, bool], Timing] = field(default_factory=dict)
+    compiled_at_import: dict[tuple[str, str], int] = field(default_factory=dict)
+    heaviest: dict[str, float] = field(default_factory=dict)  # now, with bytecode: ms per package
 
 
-def _top_level_import_us(stderr: str, module: str) -> int:
-    """The cumulative microseconds of `module` and its parent packages, imported at the top level."""
-    wanted = {".".join(module.split(".")[: i + 1]) for i in range(module.count(".") + 1)}
-    total = 0
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        _, cumulative, name = line.split("|")
-        if not name.startswith(" ") or name.startswith("  "):
-            continue  # nested imports (indented) are inside their parent's cumulative time
-        if name.strip() in wanted and cumulative.strip().isdigit():
-            total += int(cumulative)
-    return total
+@dataclass(frozen=True)
+class PackageSize:
+    function: str
+    build: str
+    bytes: int  # code + layers - Powertools
+    zipped: int
+    bytecode: int  # of `bytes`, the .pyc files
+    layers: list[str]
+    biggest: dict[str, int]
 
 
-def measure_import(function: str, module: str, runs: int = 3) -> ImportTime:
-    """A first run imports the module (writing its .pyc files) and times compile() of everything it
-    imported; then `runs` runs under -X importtime, their median taken."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    first = subprocess.run(  # noqa: S603 # nosec B603 # our own interpreter, our own script
-        [sys.executable, "-c", _COMPILE_SCRIPT.format(module=module)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    compiled = json.loads(first.stdout.strip().splitlines()[-1])
-    timings = []
-    heaviest: Counter[str] = Counter()
-    for _ in range(runs):
-        done = subprocess.run(  # noqa: S603 # nosec B603 # our own interpreter, fixed arguments
-            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        timings.append(_top_level_import_us(done.stderr, module) / 1000)
-        heaviest.update(_self_time_by_package(done.stderr, module))
-    by_package = {name: us / runs / 1000 for name, us in heaviest.most_common(5)}
-    return ImportTime(function, module, timings, compiled["seconds"] * 1000, compiled["modules"], by_package)
+@dataclass
+class ColdStartResult:
+    python: str
+    baseline: str
+    notes: list[str] = field(default_factory=list)
+    functions: list[FunctionColdStart] = field(default_factory=list)
+    sizes: list[PackageSize] = field(default_factory=list)
+    cli_help: dict[str, Timing] = field(default_factory=dict)  # "now" / "today"
 
 
-def _self_time_by_package(stderr: str, module: str) -> Counter[str]:
-    """Microseconds each package spent importing its own modules (self times add up), counting only
-    what the handler's import brought in (not the interpreter's start-up, nor the compile script's)."""
-    spent: Counter[str] = Counter()
-    wanted = {".".join(module.split(".")[: i + 1]) for i in range(module.count(".") + 1)}
-    block: list[tuple[str, int]] = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        own, _, name = line.removeprefix("import time:").split("|")
-        if not own.strip().isdigit():
-            continue
-        block.append((name.strip().split(".")[0], int(own)))
-        if name.startswith(" ") and not name.startswith("  "):  # a top-level import closes its block
-            if name.strip() in wanted:
-                for package, microseconds in block:
-                    spent[package] += microseconds
-            block = []
-    return spent
+# -- builds -------------------------------------------------------------------------------------------------
+def baseline_build(commit: str = BASELINE) -> Path:
+    """Today's `sam build`: BASELINE's tree, exported and built with its own template and Makefiles."""
+    folder = ROOT / ".aws-sam" / "bench-baseline" / commit[:12]
+    build = folder / "build"
+    if (build / "template.yaml").exists():
+        return build
+    source = folder / "source"
+    shutil.rmtree(folder, ignore_errors=True)
+    source.mkdir(parents=True)
+    git = shutil.which("git") or "git"
+    archive = subprocess.run(  # noqa: S603 # nosec B603 # git, fixed arguments
+        [git, "archive", commit], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tree:
+        tree.extractall(source, filter="data")
+    return sam_build(source, build)
 
 
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for source in SOURCES:
-        path = ROOT / source
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        newest = max([newest, *(f.stat().st_mtime for f in files if "__pycache__" not in f.parts)])
-    return newest
+def baseline_source(commit: str = BASELINE) -> Path:
+    return ROOT / ".aws-sam" / "bench-baseline" / commit[:12] / "source"
 
 
-def _build() -> tuple[Path, bool, str]:
-    marker = BUILD_DIR / "template.yaml"
-    if marker.exists() and marker.stat().st_mtime >= _newest_source_mtime():
-        return BUILD_DIR, False, "reused .aws-sam/bench-build (newer than the sources)"
-    try:
-        done = subprocess.run(  # noqa: S603 # nosec B603 # the project's pinned SAM CLI, fixed arguments
-            [str(SAM), "build", "--no-cached", "--build-dir", str(BUILD_DIR)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
-            check=False,
-        )
-        failure = done.stderr.strip()[-200:] if done.returncode else ""
-    except OSError as error:  # no SAM CLI installed
-        failure = str(error)
-    if not failure:
-        return BUILD_DIR, True, "sam build --no-cached into .aws-sam/bench-build"
-    fallback = ROOT / ".aws-sam" / "build"
-    if fallback.exists():
-        return fallback, False, f"sam build failed ({failure}); measured the older .aws-sam/build"
-    raise FileNotFoundError(f"sam build failed and there is no earlier build: {failure}")
+# -- sizes --------------------------------------------------------------------------------------------------
+def _files(folder: Path) -> Iterator[Path]:
+    return (path for path in folder.rglob("*") if path.is_file())
 
 
-def _folder(path: Path) -> Folder:
-    files = [p for p in path.rglob("*") if p.is_file()]
+def _zipped(folders: list[Path]) -> int:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in files:
-            archive.write(file, file.relative_to(path))
-    return Folder(path.name, sum(f.stat().st_size for f in files), buffer.tell())
+        for folder in folders:
+            for path in _files(folder):
+                archive.write(path, path.relative_to(folder))
+    return buffer.tell()
 
 
-def _distribution_sizes(site: Path) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for distribution in importlib.metadata.distributions(path=[str(site)]):
-        total = 0
-        for file in distribution.files or []:
-            located = Path(str(distribution.locate_file(file)))
-            if located.is_file():
-                total += located.stat().st_size
-        sizes[distribution.metadata["Name"].lower().replace("_", "-")] = total
-    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
+def package_size(
+    template: BuiltTemplate, function: str, build: str, parameters: dict[str, str] | None = None
+) -> PackageSize:
+    layers = template.layers(function, parameters or {})
+    folders = [template.code_dir(function), *(template.layer_dir(layer) for layer in layers)]
+    files = [path for folder in folders for path in _files(folder)]
+    total = sum(path.stat().st_size for path in files)
+    bytecode = sum(
+        path.stat().st_size
+        for path in files
+        if path.suffix == ".pyc" and "/aws_lambda_powertools/" not in str(path)  # beyond Powertools
+    )
+    by_distribution: dict[str, int] = {}
+    for folder in folders:
+        for distribution in distributions(folder / "python"):
+            name = re.sub(r"[-_.]+", "-", distribution.name).lower()
+            by_distribution[name] = distribution.size(BUILT_CACHE_TAG)
+    powertools = by_distribution.pop(POWERTOOLS, 0)
+    powertools_zipped = 0
+    if powertools:
+        packages = [folder / "python" / "aws_lambda_powertools" for folder in folders]
+        powertools_zipped = _zipped([next(package for package in packages if package.is_dir())])
+    biggest = dict(sorted(by_distribution.items(), key=lambda item: -item[1])[:4])
+    return PackageSize(
+        function, build, total - powertools, _zipped(folders) - powertools_zipped, bytecode, layers, biggest
+    )
 
 
-def measure_sizes() -> PackageSizes:
-    functions = list(handlers())
-    try:
-        build_dir, built_now, note = _build()
-    except FileNotFoundError as error:
-        return PackageSizes(BUILD_DIR, False, str(error), functions=functions)
-    sizes = PackageSizes(build_dir, built_now, note, functions=functions)
-    # Zipping 50 MB takes a while: the figures of an unchanged build are kept beside it.
-    cache = build_dir / "bench-sizes.json"
-    template = build_dir / "template.yaml"
-    if not built_now and cache.exists() and cache.stat().st_mtime >= template.stat().st_mtime:
-        cached = json.loads(cache.read_text())
-        sizes.folders = {name: Folder(**folder) for name, folder in cached["folders"].items()}
-        sizes.distributions = cached["distributions"]
-        return sizes
-    for folder in sorted(p for p in build_dir.iterdir() if p.is_dir()):
-        sizes.folders[folder.name] = _folder(folder)
-    dependencies = build_dir / "DependenciesLayer" / "python"
-    if dependencies.exists():
-        sizes.distributions = _distribution_sizes(dependencies)
-    folders = {
-        name: {"name": f.name, "bytes": f.bytes, "zipped": f.zipped} for name, f in sizes.folders.items()
+# -- runs ---------------------------------------------------------------------------------------------------
+def _layouts(
+    templates: dict[str, BuiltTemplate], interpreter: Interpreter, runtime: Path
+) -> dict[tuple[str, str, str], FunctionLayout]:
+    """(build, function, bytecode) -> layout; "with" is as deployed for now, compiled here for today."""
+    made = {}
+    for build, template in templates.items():
+        for function in template.functions():
+            with_bytecode = Bytecode.AS_BUILT if build == "now" else Bytecode.COMPILED
+            for label, bytecode in (("with", with_bytecode), ("without", Bytecode.NONE)):
+                folder = WORK / f"{build}-{function}-{label}"
+                made[(build, function, label)] = lay_out(
+                    template, function, folder, runtime=runtime, interpreter=interpreter, bytecode=bytecode
+                )
+    return made
+
+
+def _heaviest(layout: FunctionLayout) -> dict[str, float]:
+    """ms of each top-level package's own modules in one import (python -X importtime)."""
+    stderr = layout.invoke(flags=("-X", "importtime")).stderr
+    spent: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            own, _, name = line.removeprefix("import time:").split("|")
+            if own.strip().isdigit():
+                package = name.strip().split(".")[0]
+                spent[package] = spent.get(package, 0.0) + int(own) / 1000
+    return dict(sorted(spent.items(), key=lambda item: -item[1])[:5])
+
+
+@contextmanager
+def _sandbox_for(function: str) -> Iterator[Sandbox]:
+    """A fresh sandbox holding what `function`'s sample event needs."""
+    with running_sandbox() as sandbox:
+        full_refund = scenarios()[0]  # order 5001, as events/sqs-batch.json's refund expects it
+        if function == "ConsumerFunction":
+            assert full_refund.order is not None
+            sandbox.store.seed([full_refund.order])
+        else:
+            seed(sandbox.account, sandbox.store.seed, [full_refund])
+        if function == "PayoutCheckFunction":  # something synced to check
+            with function_logs_to(WORK / "seeding.log"):
+                sandbox.run_poller()
+                sandbox.drain()
+        yield sandbox
+
+
+def _first_event(layout: FunctionLayout, *, sampled: bool) -> tuple[float, float]:
+    name = EVENT_OF.get(layout.function)
+    if name is None:
+        return float("nan"), float("nan")
+    event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    with _sandbox_for(layout.function) as sandbox:
+        environment = {**sandbox.environment(), "_X_AMZN_TRACE_ID": TRACE.format(int(sampled))}
+        done = layout.invoke(event, environment={**environment, "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:9"})
+    return done.import_ms + (done.handle_ms or 0.0), done.import_cpu_ms + (done.handle_cpu_ms or 0.0)
+
+
+def _cli_help(python: Path, pythonpath: list[Path] | None) -> tuple[float, float]:
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    if pythonpath is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(map(str, pythonpath))
+    # What the console script does (pip's entry point wrapper).
+    script = (
+        "import sys; from refund_sync_cli.entry import main; sys.argv[0] = 'refund-sync'; sys.exit(main())"
+    )
+    command = [str(python), "-c", script, "--help"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, env=environment, capture_output=True, check=True)  # noqa: S603 # nosec B603
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+
+
+def _compile_tree(python: Path, folders: list[Path]) -> None:
+    subprocess.run(  # noqa: S603 # nosec B603 # compileall, fixed arguments
+        [str(python), "-m", "compileall", "-q", *map(str, folders)], capture_output=True, check=False
+    )
+
+
+def measure_cold_start(progress: Callable[[str], None] = lambda _: None) -> ColdStartResult:
+    interpreter = lambda_python()
+    result = ColdStartResult(interpreter.version, BASELINE[:12])
+    if not interpreter.is_lambda_version:
+        result.notes.append(f"no Python 3.13 here: measured on {interpreter.version}")
+    progress("builds (sam build: this tree's if stale, today's once)")
+    templates = {"now": BuiltTemplate.load(current_build()), "today": BuiltTemplate.load(baseline_build())}
+    runtime = runtime_libraries(WORK, interpreter)
+    progress("layouts")
+    layouts = _layouts(templates, interpreter, runtime)
+    functions = list(templates["now"].functions())
+    handlers = templates["now"].functions()
+    cold = {name: FunctionColdStart(name, handlers[name].rpartition(".")[0]) for name in functions}
+    for build, template in templates.items():
+        for function in template.functions():
+            result.sizes.append(package_size(template, function, build))
+    write_back = "WriteBackToNetSuite=true"
+    result.sizes.append(
+        package_size(templates["now"], "ConsumerFunction", write_back, dict([write_back.split("=")]))
+    )
+    progress(f"imports ({IMPORT_RUNS} rounds, every variant in each)")
+    variants = [key for key in layouts if key[1] in cold]
+    for _ in range(IMPORT_RUNS):
+        for build, function, label in variants:
+            done = layouts[(build, function, label)].invoke()
+            timing = cold[function].imports.setdefault((build, label), Timing())
+            timing.add(done.import_ms, done.import_cpu_ms)
+            cold[function].compiled_at_import[(build, label)] = len(done.compiled)
+    for function in functions:
+        cold[function].heaviest = _heaviest(layouts[("now", function, "with")])
+    progress(f"first events ({EVENT_RUNS} rounds)")
+    for _ in range(EVENT_RUNS):
+        for function in functions:
+            for build, sampled in (("now", False), ("now", True), ("today", True)):
+                deployed = layouts[(build, function, "with" if build == "now" else "without")]
+                wall, cpu = _first_event(deployed, sampled=sampled)
+                cold[function].first_event.setdefault((build, sampled), Timing()).add(wall, cpu)
+    progress("refund-sync --help")
+    venv_python = Path(sys.executable)
+    old = baseline_source()
+    old_paths = [old / "cli", old / "layers" / "shared", old / "sandbox", *(old / "functions").iterdir()]
+    _compile_tree(venv_python, [ROOT / "cli", ROOT / "layers" / "shared", *old_paths])
+    _cli_help(venv_python, None)  # a first run writes what bytecode is still missing
+    for _ in range(IMPORT_RUNS):
+        result.cli_help.setdefault("now", Timing()).add(*_cli_help(venv_python, None))
+        result.cli_help.setdefault("today", Timing()).add(*_cli_help(venv_python, old_paths))
+    result.functions = [cold[name] for name in functions]
+    return result
+
+
+def details(result: ColdStartResult) -> dict[str, Any]:
+    """The JSON of it all, for .benchmarks/report.json."""
+
+    def functions(cold: FunctionColdStart) -> dict[str, Any]:
+        return {
+            "imports": {f"{build} {label}": vars(t) for (build, label), t in cold.imports.items()},
+            "first_event": {
+                f"{build} {'sampled' if sampled else 'unsampled'}": vars(t)
+                for (build, sampled), t in cold.first_event.items()
+            },
+            "compiled_at_import": {f"{b} {label}": n for (b, label), n in cold.compiled_at_import.items()},
+            "heaviest_ms": cold.heaviest,
+        }
+
+    return {
+        "python": result.python,
+        "baseline": result.baseline,
+        "notes": result.notes,
+        "functions": {cold.function: functions(cold) for cold in result.functions},
+        "sizes": [vars(size) for size in result.sizes],
+        "cli_help": {build: vars(timing) for build, timing in result.cli_help.items()},
     }
-    cache.write_text(json.dumps({"folders": folders, "distributions": sizes.distributions}))
-    return sizes

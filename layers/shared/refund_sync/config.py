@@ -56,7 +56,7 @@ def require_tls_off_this_machine(url: HttpUrl | None) -> HttpUrl | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(defer_build=True, frozen=True, extra="ignore", case_sensitive=False)
 
     stage: str = "dev"
 

@@ -5,18 +5,81 @@ the defaults keep tools and the sandbox, which import this before any environmen
 Every metric carries the dimensions {service, stage}; the breakdowns add one more (reason, currency).
 """
 
-import os
-from enum import StrEnum
+from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import functools
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "refund-sync")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "RefundSync")
 STAGE = os.environ.get("STAGE", "dev")
+# NetSuite and BigCommerce are called through requests, AWS through botocore: a subsegment for every call.
+TRACED_MODULES = ("botocore", "requests")
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class LazyTracer:
+    """Powertools' Tracer, created on the first invocation whose trace X-Ray records.
+
+    Creating a Tracer imports the X-Ray SDK and patches botocore and requests, a cost a cold start
+    should pay only for a trace that is kept: Lambda samples (by default the first request each second
+    and 5 % of the others) and tells the function in _X_AMZN_TRACE_ID, set anew for each invocation
+    ("Defined runtime environment variables"; X-Ray "Tracing header": Sampled=1). An unsampled
+    invocation runs untraced, as the Tracer would have discarded its subsegments anyway. From the first
+    sampled one on, the Tracer handles every invocation itself, with a subsegment for the handler and
+    for each AWS, NetSuite and BigCommerce call. Outside Lambda no trace header is set: nothing loads.
+    """
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._tracer: Tracer | None = None
+        self._invoked = False
+
+    @property
+    def tracer(self) -> Tracer:
+        """The Tracer itself (annotations, metadata, capture_method), created on first use."""
+        if self._tracer is None:
+            from aws_lambda_powertools import Tracer  # noqa: PLC0415 # the point: import on first use
+            from aws_lambda_powertools.tracing import tracer as tracer_module  # noqa: PLC0415
+
+            if self._invoked:
+                # Powertools annotates ColdStart on the first invocation it traces: here, a warm one.
+                tracer_module.is_cold_start = False
+            self._tracer = Tracer(service=self._service, patch_modules=TRACED_MODULES)
+        return self._tracer
+
+    def capture_lambda_handler(self, handler: Handler) -> Handler:
+        """Tracer.capture_lambda_handler, applied when the first sampled invocation arrives."""
+        traced: Callable[..., Any] | None = None
+
+        @functools.wraps(handler)
+        def invoke(event: Any, context: Any) -> Any:
+            nonlocal traced
+            if traced is None and sampled():
+                traced = self.tracer.capture_lambda_handler(handler)
+            self._invoked = True
+            return (traced or handler)(event, context)
+
+        return cast("Handler", invoke)
+
+
+def sampled() -> bool:
+    """Whether X-Ray records this invocation's trace (Lambda's trace header says Sampled=1)."""
+    return "Sampled=1" in os.environ.get("_X_AMZN_TRACE_ID", "").split(";")
+
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = LazyTracer(SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 metrics.set_default_dimensions(stage=STAGE)
 

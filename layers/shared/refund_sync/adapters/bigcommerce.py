@@ -152,7 +152,7 @@ class RateLimiter:
 
 # -- wire models: BigCommerce's JSON, parsed as it comes ------------------------------------------------
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
 
 class _Discount(_Wire):
@@ -706,7 +706,7 @@ _AMOUNT_HISTORY = (RefundItemType.SHIPPING, RefundItemType.HANDLING, RefundItemT
 class BigCommerceCredentials(BaseModel):
     """The BigCommerce secret: {"access_token": "..."} of a store-level API account."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     access_token: SecretStr = Field(min_length=1)
 
 

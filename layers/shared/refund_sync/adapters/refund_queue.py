@@ -46,7 +46,7 @@ _NOT_SQS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 class RefundMessage(BaseModel):
     """The body of a refund-queue message: the NetSuite refund, whole, and who sent it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     refund: NetSuiteRefund
     sent_by: Literal["schedule", "on_demand"]

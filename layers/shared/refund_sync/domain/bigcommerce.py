@@ -11,7 +11,7 @@ from refund_sync.domain.money import ZERO, Money, to_cents, total
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class OrderStatus(IntEnum):

@@ -60,6 +60,7 @@ class WireModel(BaseModel):
     """camelCase on the wire (the RESTlet is JavaScript), snake_case in Python; nothing unknown."""
 
     model_config = ConfigDict(
+        defer_build=True,  # the core schema is built on first use, not at import (cold start)
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",

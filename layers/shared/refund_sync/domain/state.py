@@ -106,14 +106,14 @@ def check_transition(transition: Transition, source: SyncStatus | None, target: 
 
 
 class HistoryEntry(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     at: AwareDatetime
     status: SyncStatus
     note: str = ""
 
 
 class PaymentRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
     provider_id: str
     amount: Money
     offline: bool
@@ -179,7 +179,7 @@ class CreateAttempt(BaseModel):
 class RefundState(BaseModel):
     """Everything about one NetSuite refund's journey: "what happened to CR-1042?" in one item."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     netsuite_id: str
     record_type: str

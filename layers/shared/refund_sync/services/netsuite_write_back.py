@@ -21,13 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from refund_sync.adapters.netsuite.client import NetSuiteClient, RetryPolicy, netsuite_client_from_settings
+from typing import TYPE_CHECKING
+
 from refund_sync.adapters.netsuite.contract import WriteBackRequest
 from refund_sync.adapters.netsuite.errors import NetSuiteError
 from refund_sync.config import Settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
+
+if TYPE_CHECKING:
+    from refund_sync.adapters.netsuite.client import NetSuiteClient
 
 WriteBack = Callable[[NetSuiteRefund, RefundState], str | None]
 """Writes a refund's outcome to NetSuite; answers what to note in the ledger (None: the engine's "ok")."""
@@ -36,8 +40,6 @@ PERIOD_CLOSED = "PERIOD_CLOSED"
 REFUSED_PERIOD_CLOSED = f"refused {PERIOD_CLOSED}"
 MAX_MESSAGE = 300  # WriteBackRequest.message, custbody_rs_sync_message
 MAX_WHAT_TO_DO = 1000  # WriteBackRequest.what_to_do, custbody_rs_what_to_do
-# Best effort: a note for people, never worth holding a consumer for long.
-WRITE_BACK_RETRY = RetryPolicy(max_attempts=2, initial_backoff_seconds=1.0, max_backoff_seconds=2.0)
 WRITTEN_STATUSES = frozenset({SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.HELD})
 
 
@@ -98,4 +100,13 @@ def write_back_with(
 
 
 def write_back_from_settings(settings: Settings) -> WriteBack:
-    return write_back_with(netsuite_client_from_settings(settings, retry=WRITE_BACK_RETRY))
+    # Imported only when write-back is on: the client brings NetSuite's authentication stack
+    # (cryptography, pyjwt, requests-oauthlib), which the consumer's package carries only then.
+    from refund_sync.adapters.netsuite.client import (  # noqa: PLC0415
+        RetryPolicy,
+        netsuite_client_from_settings,
+    )
+
+    # Best effort: a note for people, never worth holding a consumer for long.
+    retry = RetryPolicy(max_attempts=2, initial_backoff_seconds=1.0, max_backoff_seconds=2.0)
+    return write_back_with(netsuite_client_from_settings(settings, retry=retry))

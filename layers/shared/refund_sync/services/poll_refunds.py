@@ -43,14 +43,14 @@ repeated ones mean something is wrong). Without a bound the run would ask until 
 class ScheduledPoll(BaseModel):
     """What EventBridge Scheduler sends every period."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     action: Literal["poll"] = "poll"
 
 
 class OnDemandSync(BaseModel):
     """Sync just these refunds, now: from the Lambda console's test event or `refund-sync sync`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     action: Literal["sync"]
     netsuite_ids: list[str] = Field(default_factory=list, max_length=100)
     document_numbers: list[str] = Field(default_factory=list, max_length=100)
@@ -67,6 +67,8 @@ class OnDemandSync(BaseModel):
 
 class PollerEvent(RootModel[Annotated[ScheduledPoll | OnDemandSync, Field(discriminator="action")]]):
     """{"action": "poll"} from the schedule, or {"action": "sync", ...} on demand."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 # -- reports (what the invocation returns) ------------------------------------------------------------

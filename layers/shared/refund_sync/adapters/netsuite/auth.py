@@ -71,7 +71,7 @@ IdField = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
 class TbaCredentials(BaseModel):
     """The TBA secret: `{"consumer_key", "consumer_secret", "token_id", "token_secret"}`."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     consumer_key: SecretField
     consumer_secret: SecretField
@@ -82,7 +82,7 @@ class TbaCredentials(BaseModel):
 class M2MCredentials(BaseModel):
     """The OAuth 2.0 M2M secret: `{"client_id", "certificate_id", "private_key"}` (PEM, RSA or EC)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     client_id: IdField
     certificate_id: IdField
@@ -292,7 +292,7 @@ class _Token:
 
 
 class _TokenResponse(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     access_token: SecretStr
     expires_in: int = Field(gt=0)
