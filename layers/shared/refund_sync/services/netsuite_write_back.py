@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-
 from typing import TYPE_CHECKING
 
 from refund_sync.adapters.netsuite.contract import WriteBackRequest
