@@ -39,6 +39,7 @@ ALARMS_USERS_RELY_ON = {
     "PollerFailedAlarm",
     "PollerNotRunningAlarm",
     "AmountMismatchAlarm",
+    "RefundNeedsDecisionAlarm",
 }
 
 
@@ -376,6 +377,26 @@ def test_the_alarm_period_and_the_default_schedule_come_from_the_same_minutes() 
     assert derived == {"Fn::Sub": "rate(${SchedulePeriodMinutes} minutes)"}
     # the poller finishes before the next scheduled run starts
     assert RESOURCES["PollerFunction"]["Properties"]["Timeout"] < min(minutes["AllowedValues"]) * 60
+
+
+def test_every_hold_where_money_may_have_moved_raises_the_decision_alarm() -> None:
+    held = alarm("RefundNeedsDecisionAlarm")
+    watched = {
+        dimensions(query["MetricStat"]["Metric"]["Dimensions"])["reason"]: query["Id"]
+        for query in held["Metrics"]
+        if "MetricStat" in query
+    }
+    (result,) = [query for query in held["Metrics"] if query.get("ReturnData", True)]
+    money_may_have_moved = {
+        Reason.CREATE_UNCERTAIN,
+        Reason.ORDER_CHANGED_AFTER_SUBMIT,
+        Reason.CHANGED_AFTER_SYNC,
+        Reason.PARTLY_DECLINED,
+    }
+    assert set(watched) == {reason.name for reason in money_may_have_moved}
+    assert all(reason.outcome is Outcome.HELD for reason in money_may_have_moved)
+    assert all(query_id in result["Expression"] for query_id in watched.values())
+    assert (held["ComparisonOperator"], held["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
 def test_a_refund_held_for_amount_mismatch_raises_the_alarm() -> None:
