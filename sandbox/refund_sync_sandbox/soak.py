@@ -991,7 +991,9 @@ class Campaign:
         picked = self.rng.sample(synced, k=2 * count)
         for netsuite_id in picked[:count]:
             refund = self.sandbox.account.refund(netsuite_id)
-            extra = other_line(max(line.line for line in refund.lines) + 1, "Goodwill Credit", D("1.00"))
+            extra = other_line(
+                max((line.line for line in refund.lines), default=0) + 1, "Goodwill Credit", D("1.00")
+            )
             self.sandbox.account.edit(
                 netsuite_id,
                 lines=[*refund.lines, extra],
