@@ -97,9 +97,11 @@ def when(instant: datetime | None, now: datetime) -> str:
 
 
 def payout_state(state: RefundState) -> str | None:
-    """confirmed, declined, to_be_confirmed (a SYNCED refund the payout check has not seen), or None."""
+    """confirmed, declined (in full or in part), to_be_confirmed (a SYNCED refund the payout check has not
+    seen), or None."""
     if state.payout_checked_at is not None:
-        return "declined" if state.reason_code == Reason.GATEWAY_DECLINED.name else "confirmed"
+        declined = (Reason.GATEWAY_DECLINED.name, Reason.PARTLY_DECLINED.name)
+        return "declined" if state.reason_code in declined else "confirmed"
     if state.status is SyncStatus.SYNCED:
         return "to_be_confirmed"
     return None

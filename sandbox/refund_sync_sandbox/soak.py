@@ -61,7 +61,7 @@ from refund_sync.domain.reasons import Reason
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync.services import check_payouts, consume_refunds, poll_refunds
 from refund_sync.services.consume_refunds import refund_consumer
-from refund_sync.services.operator_decisions import operator_decisions_from_settings
+from refund_sync.services.operator_decisions import operator_decisions
 from refund_sync.services.poll_refunds import refund_poller
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import RefundEngine
@@ -1131,7 +1131,12 @@ class Campaign:
         table = StateStore(self.sandbox.aws.table_name)
         recreate: list[str] = []
         with self.sandbox.active():
-            decide = operator_decisions_from_settings(get_settings())
+            settings = get_settings()
+            decide = operator_decisions(
+                settings,
+                RefundLedger(table, clock=self.clock.now),
+                bigcommerce_adapter.bigcommerce_client_from_settings(settings),
+            )
             for netsuite_id, state in table.get_many(self.planned).items():
                 if state.reason_code in (
                     Reason.CREATE_UNCERTAIN.name,

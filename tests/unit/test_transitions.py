@@ -103,19 +103,14 @@ def test_synced_leaves_only_for_a_gateway_decline_or_an_edit_after_the_sync() ->
     assert ways_out == {Transition.PAYOUT_DECLINED, Transition.CHANGED_AFTER_SYNC}
 
 
-def test_submitting_leaves_only_through_the_creates_answer_a_reconcile_or_an_operator() -> None:
+def test_submitting_leaves_only_through_the_creates_answer_or_a_reconcile_never_an_operator() -> None:
     ways_out = {
         transition
         for transition, pairs in TRANSITIONS.items()
         for source, target in pairs
         if source is SyncStatus.SUBMITTING and target is not SyncStatus.SUBMITTING
     }
-    assert ways_out == {
-        Transition.FINISH,
-        Transition.RECONCILE,
-        Transition.CONFIRM_OURS,
-        Transition.CONFIRM_NOT_CREATED,
-    }
+    assert ways_out == {Transition.FINISH, Transition.RECONCILE}
 
 
 @pytest.mark.parametrize("final", [SyncStatus.SKIPPED, SyncStatus.RESOLVED])

@@ -191,9 +191,9 @@ def test_a_refund_made_by_hand_meanwhile_holds_it_for_a_person_naming_the_candid
     assert letter.reason == "CREATE_UNCERTAIN"
 
     # When the operator checks the order and confirms the hand refund is not this one
-    with operator(sandbox) as decide:
+    with later(GRACE.total_seconds() + 2), operator(sandbox) as decide:
         decide.confirm_not_created(ns.id, "refund 1 is a goodwill refund made by hand")
-    sync_now(sandbox, ns)
+        sync_now(sandbox, ns)
 
     # Then it is created, once
     assert state(sandbox, ns).status is SyncStatus.SYNCED
@@ -230,6 +230,27 @@ def test_a_refund_made_by_hand_just_like_ours_is_told_apart_only_where_read_back
         assert (after.status, after.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
         assert after.candidate_refund_ids == (by_hand.id,)
     assert len(bigcommerce_refunds(sandbox, 619)) == 1
+
+
+def test_an_operator_cannot_declare_a_create_absent_while_it_may_still_land(sandbox: Sandbox) -> None:
+    sandbox.store.set_read_back(ReadBack(ReasonEcho.NONE))
+    ns = a_refund(sandbox, 620)
+    # a hand refund appears, the create's answer is lost: held at once, within the grace period
+    sandbox.store.create_refund(
+        620,
+        {
+            "items": [{"item_type": "SHIPPING", "item_id": 620, "amount": "5.50"}],
+            "payments": [{"provider_id": "braintree", "amount": "5.50", "offline": False}],
+        },
+    )
+    sandbox.store.fail_next("POST", "/v3/orders/620/payment_actions/refunds", 503)
+    sandbox.configure(consumer_max_receive_count="1")
+    sync_now(sandbox, ns)
+    assert state(sandbox, ns).reason_code == "CREATE_UNCERTAIN"
+
+    with operator(sandbox) as decide, pytest.raises(DecisionRefused, match="may still land"):
+        decide.confirm_not_created(ns.id, "looked too soon")
+    assert state(sandbox, ns).status is SyncStatus.HELD
 
 
 def test_an_operator_confirms_which_candidate_is_ours(sandbox: Sandbox, reading: ReadBack) -> None:

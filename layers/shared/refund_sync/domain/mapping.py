@@ -24,6 +24,7 @@ Rules (all configurable, see Settings and docs/configuration.md):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -109,7 +110,7 @@ class RefundPlan(Frozen):
     @property
     def taxed_items(self) -> int:
         """Items BigCommerce works out the tax of, each of which may round it by a cent (at least 1)."""
-        return max(1, sum(1 for item in self.items if item.item_type.taxed))
+        return taxed_item_count(item.item_type for item in self.items)
 
     @property
     def amount_items(self) -> tuple[RefundItem, ...]:
@@ -664,6 +665,11 @@ def plan_refund(
             f"allocated {plan.allocated_total} of a {refund.total} refund",
         )
     return plan
+
+
+def taxed_item_count(item_types: Iterable[RefundItemType]) -> int:
+    """How many of these items BigCommerce works out the tax of (at least 1)."""
+    return max(1, sum(1 for item_type in item_types if item_type.taxed))
 
 
 def quote_tolerance(plan: RefundPlan, per_line: Decimal) -> Decimal:

@@ -19,7 +19,8 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from refund_sync.domain.money import Money
-from refund_sync.domain.revision import Delivery
+from refund_sync.domain.netsuite import NetSuiteRefund
+from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
 
 
 class SyncStatus(StrEnum):
@@ -84,9 +85,10 @@ TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] =
     Transition.CHANGED_AFTER_SYNC: frozenset({(_S.SYNCED, _S.HELD)}),
     Transition.NOTE: frozenset((status, status) for status in SyncStatus),
     Transition.RESOLVE_BY_HAND: frozenset((source, _S.RESOLVED) for source in _OPEN),
-    Transition.CONFIRM_OURS: frozenset({(_S.HELD, _S.SYNCED), (_S.SUBMITTING, _S.SYNCED)}),
-    Transition.CONFIRM_NOT_CREATED: frozenset({(_S.HELD, _S.PENDING), (_S.SUBMITTING, _S.PENDING)}),
-    Transition.ALLOW_RECREATE: frozenset({(_S.FAILED, _S.PENDING), (_S.HELD, _S.PENDING)}),
+    # Operators decide only what refund-sync stopped on and recorded: never a create still in flight.
+    Transition.CONFIRM_OURS: frozenset({(_S.HELD, _S.SYNCED)}),
+    Transition.CONFIRM_NOT_CREATED: frozenset({(_S.HELD, _S.PENDING)}),
+    Transition.ALLOW_RECREATE: frozenset({(_S.FAILED, _S.PENDING)}),
 }
 
 
@@ -269,6 +271,17 @@ class NextStep(StrEnum):
     STALE = "stale"  # an older version than the state has seen (a redrive of an old body): change nothing
     CHANGED_AFTER_SYNC = "changed_after_sync"  # NetSuite edited a refund already synced: hold, create nothing
     STANDING = "standing"  # a BigCommerce refund exists but did not settle it (declined, changed): it stands
+
+
+def delivery_of(refund: NetSuiteRefund, state: RefundState | None) -> Delivery:
+    """How this version of the refund compares with what its state has seen (by content, then time)."""
+    return classify_delivery(
+        content_hash(refund),
+        refund.last_modified,
+        recorded_hash=state.content_hash if state else None,
+        recorded_modified=state.netsuite_last_modified if state else None,
+        seen_hashes=state.seen_hashes if state else (),
+    )
 
 
 def next_step(state: RefundState | None, delivery: Delivery, *, dry_run: bool) -> NextStep:

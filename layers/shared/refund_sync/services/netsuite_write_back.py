@@ -32,8 +32,9 @@ from refund_sync.domain.state import RefundState, SyncStatus
 if TYPE_CHECKING:
     from refund_sync.adapters.netsuite.client import NetSuiteClient
 
-WriteBack = Callable[[NetSuiteRefund, RefundState], str | None]
-"""Writes a refund's outcome to NetSuite; answers what to note in the ledger (None: the engine's "ok")."""
+WriteBack = Callable[[NetSuiteRefund, RefundState, Callable[[], float]], str | None]
+"""Writes a refund's outcome to NetSuite within the seconds left (the third argument); answers what to
+note in the ledger (None: the engine's "ok")."""
 
 PERIOD_CLOSED = "PERIOD_CLOSED"
 REFUSED_PERIOD_CLOSED = f"refused {PERIOD_CLOSED}"
@@ -77,7 +78,9 @@ def write_back_request(refund: NetSuiteRefund, state: RefundState) -> WriteBackR
 def write_back_with(
     client: NetSuiteClient, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> WriteBack:
-    def write_back(refund: NetSuiteRefund, state: RefundState) -> str | None:
+    def write_back(
+        refund: NetSuiteRefund, state: RefundState, seconds_left: Callable[[], float]
+    ) -> str | None:
         at = clock().isoformat(timespec="seconds")
         if (state.write_back or "").startswith(REFUSED_PERIOD_CLOSED):
             return f"{REFUSED_PERIOD_CLOSED} earlier: the refund's period is closed; not written again"
@@ -85,7 +88,7 @@ def write_back_with(
         if request is None:
             return f"nothing to write at {at} for a {state.status.value} refund"
         try:
-            answer = client.write_back(request)
+            answer = client.write_back(request, deadline=seconds_left)
         except NetSuiteError as error:
             if error.code != PERIOD_CLOSED:
                 raise

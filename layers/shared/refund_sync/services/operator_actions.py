@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -38,9 +38,16 @@ from refund_sync.domain.bigcommerce import RefundItem, RefundItemType
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason, RefundProblem
-from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus
+from refund_sync.domain.state import (
+    FINAL_STATUSES,
+    NextStep,
+    RefundState,
+    SyncStatus,
+    delivery_of,
+    next_step,
+)
 from refund_sync.observability import logger
-from refund_sync.services.operator_decisions import DecisionRefused, OperatorDecisions
+from refund_sync.services.operator_decisions import DecisionRefused, OperatorDecisions, operator_decisions
 from refund_sync.services.poll_refunds import OnDemandSync, RefundPoller, imported_from_bigcommerce
 from refund_sync.services.references import find_states, is_netsuite_id, parse_reference
 from refund_sync.services.refund_state import RefundLedger
@@ -248,9 +255,11 @@ def state_json(state: RefundState) -> dict[str, Any]:
 # -- preview ----------------------------------------------------------------------------------------------
 def _item_row(item: RefundItem, preview: Preview) -> dict[str, str]:
     """One refund item as the shop names it: what, quantity, amount."""
-    if item.item_type is RefundItemType.PRODUCT:
+    if item.item_type in (RefundItemType.PRODUCT, RefundItemType.GIFT_WRAPPING):
         line = next((line for line in preview.order.lines if line.id == item.item_id), None)
         what = f"{line.sku} {line.name}" if line else f"order line {item.item_id}"
+        if item.item_type is RefundItemType.GIFT_WRAPPING:
+            what = f"gift wrapping of {what}"
         amount = f"adjustment {to_cents(item.adjustment)}" if item.adjustment else ""
         return {"what": what, "quantity": str(item.quantity or ""), "amount": amount}
     names = {
@@ -259,8 +268,9 @@ def _item_row(item: RefundItem, preview: Preview) -> dict[str, str]:
         RefundItemType.ORDER: "custom amount",
         RefundItemType.FEE: f"fee {item.item_id}",
     }
+    what = names.get(item.item_type, f"{item.item_type.value.lower()} {item.item_id}")
     amount = "" if item.amount is None else str(to_cents(item.amount))
-    return {"what": names[item.item_type], "quantity": "", "amount": amount}
+    return {"what": what, "quantity": "", "amount": amount}
 
 
 def preview(operator: Operator, request: PreviewRequest) -> dict[str, Any]:
@@ -280,20 +290,38 @@ def preview(operator: Operator, request: PreviewRequest) -> dict[str, Any]:
     if state is not None:
         answer["state"] = state.status.value
         answer["bigcommerce_refund_id"] = state.bigcommerce_refund_id
-    if state is not None and state.status in (SyncStatus.SYNCED, SyncStatus.RESOLVED):
+    # What a sync would do first, decided as the engine decides it.
+    step = next_step(state, delivery_of(refund, state), dry_run=operator.settings.dry_run)
+    if state is not None and state.status is SyncStatus.SKIPPED:
+        reason = Reason.__members__.get(state.reason_code or "", Reason.CREATED_FROM_BIGCOMMERCE)
+        return answer | _verdict(SyncStatus.SKIPPED.value, reason, state.reason_detail or reason.meaning)
+    if step in (NextStep.ALREADY_DONE, NextStep.STALE):
         answer["already_done"] = True
         return answer
-    skipped = (
-        (state.reason_detail or "skipped by the loop guard")
-        if state and state.status is SyncStatus.SKIPPED
-        else None
-    )
-    skipped = skipped or imported_from_bigcommerce(
+    if state is not None and step in (NextStep.STANDING, NextStep.CHANGED_AFTER_SYNC):
+        reason = (
+            Reason.CHANGED_AFTER_SYNC
+            if step is NextStep.CHANGED_AFTER_SYNC
+            else Reason.__members__.get(state.reason_code or "", Reason.CHANGED_AFTER_SYNC)
+        )
+        detail = f"BigCommerce refund {state.bigcommerce_refund_id} stands for it; a sync creates nothing"
+        return answer | _verdict(reason.outcome.value, reason, detail)
+    if step is NextStep.RECONCILE_FIRST:
+        answer["reconcile_first"] = True
+        answer["detail"] = (
+            "a create sent earlier is not settled yet: a sync first looks for it at BigCommerce, and "
+            "creates nothing unless it is proven absent"
+        )
+        return answer
+    skipped = imported_from_bigcommerce(
         refund, re.compile(operator.settings.loop_guard_external_id_pattern, re.IGNORECASE)
     )
     if skipped:
         reason = Reason.CREATED_FROM_BIGCOMMERCE
         return answer | _verdict(SyncStatus.SKIPPED.value, reason, skipped)
+    if refund.total == 0:
+        reason = Reason.ZERO_AMOUNT
+        return answer | _verdict(SyncStatus.SKIPPED.value, reason, reason.meaning)
     try:
         result = operator.engine().preview(refund)
     except RefundProblem as problem:
@@ -521,11 +549,7 @@ def resolve(operator: Operator, request: ResolveRequest) -> dict[str, Any]:
 
 # -- decisions on creates refund-sync stopped on --------------------------------------------------------
 def _decisions(operator: Operator) -> OperatorDecisions:
-    return OperatorDecisions(
-        operator.ledger,
-        operator.bigcommerce,
-        clock_skew=timedelta(seconds=operator.settings.bigcommerce_clock_skew_seconds),
-    )
+    return operator_decisions(operator.settings, operator.ledger, operator.bigcommerce)
 
 
 def _decided(operator: Operator, reference: str, decide: Callable[[str], RefundState]) -> RefundState:

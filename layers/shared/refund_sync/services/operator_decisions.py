@@ -8,7 +8,8 @@ transitions like every other change.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from refund_sync.adapters.bigcommerce import (
     BigCommerceClient,
@@ -34,11 +35,19 @@ class DecisionRefused(Exception):
 
 class OperatorDecisions:
     def __init__(
-        self, ledger: RefundLedger, bigcommerce: BigCommerceClient, *, clock_skew: timedelta
+        self,
+        ledger: RefundLedger,
+        bigcommerce: BigCommerceClient,
+        *,
+        clock_skew: timedelta,
+        grace: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ledger = ledger
         self.bigcommerce = bigcommerce
         self.clock_skew = clock_skew
+        self.grace = grace
+        self.clock = clock
 
     def _state(self, netsuite_id: str) -> RefundState:
         state = self.ledger.current(netsuite_id)
@@ -62,14 +71,19 @@ class OperatorDecisions:
                     raise
         return found
 
-    def confirm_ours(self, netsuite_id: str, bigcommerce_refund_id: int) -> RefundState:
-        """The named BigCommerce refund is the one refund-sync's uncertain create made."""
+    def _uncertain(self, netsuite_id: str) -> RefundState:
+        """The refund, if it is HELD on an uncertain create: never one whose create may still be in flight."""
         state = self._state(netsuite_id)
-        if state.status is not SyncStatus.SUBMITTING and state.reason_code not in UNSETTLED_CREATE:
+        if state.status is not SyncStatus.HELD or state.reason_code not in UNSETTLED_CREATE:
             raise DecisionRefused(
                 f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
-                "whose create is uncertain can be confirmed"
+                "HELD CREATE_UNCERTAIN or ORDER_CHANGED_AFTER_SUBMIT can be confirmed"
             )
+        return state
+
+    def confirm_ours(self, netsuite_id: str, bigcommerce_refund_id: int) -> RefundState:
+        """The named BigCommerce refund is the one refund-sync's uncertain create made."""
+        state = self._uncertain(netsuite_id)
         refund = self.bigcommerce.get_refund(bigcommerce_refund_id)
         if refund is None or refund.order_id not in self._orders_sent_to(state):
             raise DecisionRefused(
@@ -88,12 +102,16 @@ class OperatorDecisions:
         return self.ledger.confirmed_ours(state, refund, note)
 
     def confirm_not_created(self, netsuite_id: str, note: str) -> RefundState:
-        """None of the candidates is this refund: its creates are settled, a sync may create it."""
-        state = self._state(netsuite_id)
-        if state.status is not SyncStatus.SUBMITTING and state.reason_code not in UNSETTLED_CREATE:
+        """None of the candidates is this refund: its creates are settled, a sync may create it. Not while
+        BigCommerce may still commit the last one sent (the grace period after it)."""
+        state = self._uncertain(netsuite_id)
+        sends = [attempt.last_send for attempt in state.open_attempts if attempt.last_send is not None]
+        if sends and self.clock() - max(sends) < self.grace:
+            wait = int((self.grace - (self.clock() - max(sends))).total_seconds()) + 1
             raise DecisionRefused(
-                f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
-                "whose create is uncertain can be confirmed not created"
+                f"a create of {state.document_number} was sent less than "
+                f"{int(self.grace.total_seconds())} s ago and may still land: look at the order again in "
+                f"{wait} s"
             )
         return self.ledger.confirmed_not_created(state, note)
 
@@ -135,9 +153,21 @@ class OperatorDecisions:
         return self.ledger.recreate_allowed(state, list(ours), note)
 
 
-def operator_decisions_from_settings(settings: Settings) -> OperatorDecisions:
+def operator_decisions(
+    settings: Settings, ledger: RefundLedger, bigcommerce: BigCommerceClient
+) -> OperatorDecisions:
     return OperatorDecisions(
+        ledger,
+        bigcommerce,
+        clock_skew=timedelta(seconds=settings.bigcommerce_clock_skew_seconds),
+        grace=timedelta(seconds=settings.uncertain_create_grace_seconds),
+        clock=ledger.clock,
+    )
+
+
+def operator_decisions_from_settings(settings: Settings) -> OperatorDecisions:
+    return operator_decisions(
+        settings,
         RefundLedger(StateStore(settings.state_table_name)),
         bigcommerce_client_from_settings(settings),
-        clock_skew=timedelta(seconds=settings.bigcommerce_clock_skew_seconds),
     )

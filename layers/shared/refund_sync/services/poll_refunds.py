@@ -28,8 +28,15 @@ from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
-from refund_sync.domain.state import FINAL_STATUSES, RefundState, SyncStatus, Transition, can_transition
+from refund_sync.domain.revision import Delivery
+from refund_sync.domain.state import (
+    FINAL_STATUSES,
+    RefundState,
+    SyncStatus,
+    Transition,
+    can_transition,
+    delivery_of,
+)
 from refund_sync.observability import Metric, count, count_by, logger
 from refund_sync.services.refund_state import RefundLedger
 
@@ -143,13 +150,7 @@ def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run:
     other edit that leaves the content as it was sends nothing."""
     if state is None:
         return True
-    delivery = classify_delivery(
-        content_hash(refund),
-        refund.last_modified,
-        recorded_hash=state.content_hash,
-        recorded_modified=state.netsuite_last_modified,
-        seen_hashes=state.seen_hashes,
-    )
+    delivery = delivery_of(refund, state)
     if state.status is SyncStatus.SYNCED:
         return delivery is Delivery.CHANGED
     if state.status in FINAL_STATUSES:

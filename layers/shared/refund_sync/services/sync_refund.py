@@ -54,13 +54,13 @@ from refund_sync.domain.mapping import (
     quote_tolerance,
     refund_marker,
     refund_marker_for,
+    taxed_item_count,
 )
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
 from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, reconcile
 from refund_sync.domain.refund_method import choose_payments, offline_note
-from refund_sync.domain.revision import Delivery, classify_delivery, content_hash
 from refund_sync.domain.state import (
     CreateAttempt,
     LineRefunded,
@@ -72,9 +72,11 @@ from refund_sync.domain.state import (
     SyncStatus,
     Transition,
     can_transition,
+    delivery_of,
     next_step,
 )
 from refund_sync.observability import Metric, count, count_by, logger
+from refund_sync.services.netsuite_write_back import WriteBack
 from refund_sync.services.refund_state import RefundLedger
 
 # A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
@@ -192,7 +194,7 @@ class RefundEngine:
         ledger: RefundLedger,
         bigcommerce: BigCommerceClient,
         *,
-        write_back: Callable[[NetSuiteRefund, RefundState], str | None] | None = None,
+        write_back: WriteBack | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -200,6 +202,7 @@ class RefundEngine:
         self.bigcommerce = bigcommerce
         self.rules = mapping_rules(settings)
         self.write_back = write_back
+        self._seconds_left: Callable[[], float] = lambda: float("inf")  # of the sync under way
         self.clock = clock
 
     # -- the use case --------------------------------------------------------------------------------
@@ -212,6 +215,7 @@ class RefundEngine:
     ) -> SyncResult:
         """Sync one refund. Raises RefundProblem (recorded; dead-letter it) or TransientFailure (retry)."""
         state = self.ledger.current(refund.id)
+        self._seconds_left = seconds_left
         try:
             with self.bigcommerce.time_limit(seconds_left):
                 return self._sync(refund, state, seconds_left)
@@ -243,7 +247,7 @@ class RefundEngine:
     def _sync(
         self, refund: NetSuiteRefund, state: RefundState | None, seconds_left: Callable[[], float]
     ) -> SyncResult:
-        step = next_step(state, self._delivery(refund, state), dry_run=self.settings.dry_run)
+        step = next_step(state, delivery_of(refund, state), dry_run=self.settings.dry_run)
         if step is NextStep.ALREADY_DONE or step is NextStep.STALE:
             assert state is not None
             logger.info(
@@ -310,15 +314,6 @@ class RefundEngine:
         return Preview(plan=plan, quote=quote, payments=payments, order=order, refunds_read=refunds)
 
     # -- steps -----------------------------------------------------------------------------------------
-    def _delivery(self, refund: NetSuiteRefund, state: RefundState | None) -> Delivery:
-        return classify_delivery(
-            content_hash(refund),
-            refund.last_modified,
-            recorded_hash=state.content_hash if state else None,
-            recorded_modified=state.netsuite_last_modified if state else None,
-            seen_hashes=state.seen_hashes if state else (),
-        )
-
     def _skip_zero_amount(self, refund: NetSuiteRefund, state: RefundState | None) -> SyncResult | None:
         """A zero refund (e.g. a credit memo that only moves a balance) has nothing for BigCommerce: it is
         recorded SKIPPED before any BigCommerce call, and is neither dead-lettered nor alarmed on. Only a
@@ -589,7 +584,10 @@ class RefundEngine:
         )
         difference = refunded - to_cents(refund.total)
         # As when it was quoted: a cent per item BigCommerce taxes (it and NetSuite each round them).
-        tolerance = self.settings.quote_tolerance_per_line * max(1, len(found.items))
+        kinds = [
+            RefundItemType(i.item_type) for i in found.items if i.item_type in RefundItemType.__members__
+        ]
+        tolerance = self.settings.quote_tolerance_per_line * taxed_item_count(kinds)
         if abs(difference) > tolerance:
             raise RefundProblem(
                 Reason.CHANGED_AFTER_SYNC,
@@ -629,7 +627,13 @@ class RefundEngine:
     def _write_back(self, refund: NetSuiteRefund, state: RefundState) -> RefundState:
         assert self.write_back is not None
         try:
-            result = self.write_back(refund, state) or f"ok at {self.clock().isoformat(timespec='seconds')}"
+            # A note for people, never worth the time the record of it needs afterwards.
+            def seconds_left() -> float:
+                return self._seconds_left() - STATE_WRITE_SECONDS
+
+            result = self.write_back(refund, state, seconds_left) or (
+                f"ok at {self.clock().isoformat(timespec='seconds')}"
+            )
         except Exception as error:  # the refund is synced; a failed note must not undo that
             logger.exception("NetSuite write-back failed", extra={"netsuite_id": refund.id})
             count(Metric.WRITE_BACK_FAILURES)
