@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from refund_sync.domain.reasons import Outcome, Reason
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
@@ -130,3 +132,12 @@ def count_by(metric: Metric, dimension: str, key: str, value: float = 1) -> None
         default_dimensions={"service": SERVICE, **metrics.default_dimensions},
     ) as single:
         single.add_dimension(name=dimension, value=key)
+
+
+def count_problem(reason: Reason) -> None:
+    """A refund recorded FAILED or HELD: the count, and the breakdown by reason the alarms watch."""
+    held = reason.outcome is Outcome.HELD
+    count(Metric.REFUNDS_HELD if held else Metric.REFUNDS_FAILED)
+    count_by(
+        Metric.REFUNDS_HELD_BY_REASON if held else Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name
+    )

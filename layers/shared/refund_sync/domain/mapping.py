@@ -47,6 +47,7 @@ from refund_sync.domain.money import CENT, ZERO, Money, allocate, to_cents, tota
 from refund_sync.domain.netsuite import NetSuiteRefund, RefundLine
 from refund_sync.domain.policy import DiscountRule, LineMatchRule, PartialLineRule, TaxOnlyRule
 from refund_sync.domain.reasons import Reason, RefundProblem
+from refund_sync.domain.reconcile import marker_for
 
 INFORMATIONAL_ITEM_TYPES = frozenset({"Description", "Subtotal", "Group", "EndGroup"})
 UNSUPPORTED_ITEM_TYPES = frozenset({"GiftCert", "Payment", "Markup"})
@@ -134,11 +135,7 @@ class LineRole(StrEnum):
 
 def refund_marker(refund: NetSuiteRefund) -> str:
     """The token that lets us recognise our own refund among an order's refunds at BigCommerce."""
-    return refund_marker_for(refund.id)
-
-
-def refund_marker_for(netsuite_id: str) -> str:
-    return f"[netsuite:{netsuite_id}]"
+    return marker_for(refund.id)
 
 
 def refund_reason(refund: NetSuiteRefund) -> str:

@@ -16,14 +16,14 @@ evidence.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from refund_sync.domain.bigcommerce import CreatedRefund, RefundItemType
+from refund_sync.domain.bigcommerce import CreatedRefund, RefundItemType, RefundPayment
 from refund_sync.domain.money import ZERO, to_cents
-from refund_sync.domain.state import CreateAttempt
+from refund_sync.domain.state import CreateAttempt, PaymentRecord
 
 
 class Verdict(StrEnum):
@@ -76,6 +76,22 @@ class Evidence:
     markers_echoed: bool | None = None
 
 
+def markers_echoed(recorded: Iterable[tuple[CreatedRefund, str]]) -> bool | None:
+    """Whether refunds read back carry the markers they were made with, judged on refunds recorded for a
+    NetSuite refund (each with that refund's internal id); None when there is none to judge by."""
+    seen = [refund.carries_marker(marker_for(netsuite_id)) for refund, netsuite_id in recorded]
+    return any(seen) if seen else None
+
+
+def marker_for(netsuite_id: str) -> str:
+    """The token that names a NetSuite refund in the reasons of the BigCommerce refund made for it."""
+    return f"[netsuite:{netsuite_id}]"
+
+
+def _payments(payments: Iterable[PaymentRecord | RefundPayment]) -> Counter[object]:
+    return Counter((payment.provider_id, to_cents(payment.amount), payment.offline) for payment in payments)
+
+
 def _fingerprint(attempt: CreateAttempt) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
     items: Counter[tuple[str, int, object]] = Counter(
         (
@@ -87,10 +103,7 @@ def _fingerprint(attempt: CreateAttempt) -> tuple[Counter[tuple[str, int, object
         )
         for item in attempt.items
     )
-    payments: Counter[object] = Counter(
-        (payment.provider_id, to_cents(payment.amount), payment.offline) for payment in attempt.payments
-    )
-    return items, payments
+    return items, _payments(attempt.payments)
 
 
 def _read_back_fingerprint(refund: CreatedRefund) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
@@ -102,10 +115,7 @@ def _read_back_fingerprint(refund: CreatedRefund) -> tuple[Counter[tuple[str, in
             # An amount BigCommerce does not echo cannot be compared: it never matches.
             detail = to_cents(item.requested_amount) if item.requested_amount is not None else None
         items[(item.item_type, item.item_id, detail)] += 1
-    payments: Counter[object] = Counter(
-        (payment.provider_id, to_cents(payment.amount), payment.offline) for payment in refund.payments
-    )
-    return items, payments
+    return items, _payments(refund.payments)
 
 
 def _created_after(refund: CreatedRefund, instant: datetime | None, skew: timedelta) -> bool:

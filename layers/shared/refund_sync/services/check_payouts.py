@@ -24,11 +24,11 @@ from refund_sync.adapters.bigcommerce import (
 from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.bigcommerce import CreatedRefund, declined_text
-from refund_sync.domain.mapping import refund_marker_for
 from refund_sync.domain.money import to_cents
-from refund_sync.domain.reasons import Outcome, Reason
+from refund_sync.domain.reasons import Reason
+from refund_sync.domain.reconcile import markers_echoed
 from refund_sync.domain.state import RefundState
-from refund_sync.observability import Metric, count, count_by, logger
+from refund_sync.observability import Metric, count, count_problem, logger
 from refund_sync.services.refund_state import RefundLedger, payment_records
 
 
@@ -95,13 +95,13 @@ class PayoutChecker:
         )
         report.lookups += 1
         # Read back, refunds already recorded show whether the store keeps the markers they were made with.
-        seen = [
-            found[state.bigcommerce_refund_id].carries_marker(refund_marker_for(state.netsuite_id))
+        echoed = markers_echoed(
+            (found[state.bigcommerce_refund_id], state.netsuite_id)
             for state in batch
             if state.bigcommerce_refund_id in found
-        ]
-        if seen:
-            self.ledger.observe_markers_echoed(any(seen))
+        )
+        if echoed is not None:
+            self.ledger.observe_markers_echoed(echoed)
         for state in batch:
             refund = found.get(state.bigcommerce_refund_id or 0)
             report.checked += 1
@@ -140,11 +140,7 @@ class PayoutChecker:
             extra={"netsuite_id": state.netsuite_id, "reason": reason.name, "detail": detail},
         )
         self.ledger.payout_declined(state, payment_records(refund), reason, detail)
-        held = reason.outcome is Outcome.HELD
-        count(Metric.REFUNDS_HELD if held else Metric.REFUNDS_FAILED)
-        count_by(
-            Metric.REFUNDS_HELD_BY_REASON if held else Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name
-        )
+        count_problem(reason)
         count(Metric.PAYOUTS_DECLINED)
 
 

@@ -19,10 +19,9 @@ from refund_sync.adapters.bigcommerce import (
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import CreatedRefund
-from refund_sync.domain.mapping import refund_marker_for
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.reconcile import matches
+from refund_sync.domain.reconcile import marker_for, matches
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync.services.refund_state import RefundLedger
 
@@ -123,7 +122,7 @@ class OperatorDecisions:
                 f"{state.document_number} is {state.status.value} {state.reason_code or ''}: only a refund "
                 "the gateway declined can be created anew"
             )
-        marker = refund_marker_for(netsuite_id)
+        marker = marker_for(netsuite_id)
         # Ours: the one recorded (read by its id), those carrying the marker, those matching what a create
         # sent.
         recorded = (

@@ -37,7 +37,7 @@ from refund_sync.domain.state import (
     can_transition,
     delivery_of,
 )
-from refund_sync.observability import Metric, count, count_by, logger
+from refund_sync.observability import Metric, count, count_problem, logger
 from refund_sync.services.refund_state import RefundLedger
 
 SECONDS_PER_PAGE_FLOOR = 5.0
@@ -407,12 +407,10 @@ class RefundPoller:
                 "was refunded",
                 transition=Transition.CHANGED_AFTER_SYNC,
             )
-            count(Metric.REFUNDS_HELD)
-            count_by(Metric.REFUNDS_HELD_BY_REASON, "reason", held.name)
+            count_problem(held)
         elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED):
             self.ledger.problem(state, refund, reason, detail)
-            count(Metric.REFUNDS_FAILED)
-            count_by(Metric.REFUNDS_FAILED_BY_REASON, "reason", reason.name)
+            count_problem(reason)
         # else a create is in flight: reconcile settles it first, from the message already queued
         return None
 

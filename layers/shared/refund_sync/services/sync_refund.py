@@ -53,13 +53,12 @@ from refund_sync.domain.mapping import (
     plan_refund,
     quote_tolerance,
     refund_marker,
-    refund_marker_for,
     taxed_item_count,
 )
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
-from refund_sync.domain.reasons import Outcome, Reason, RefundProblem
-from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, reconcile
+from refund_sync.domain.reasons import Reason, RefundProblem
+from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, markers_echoed, reconcile
 from refund_sync.domain.refund_method import choose_payments, offline_note
 from refund_sync.domain.state import (
     CreateAttempt,
@@ -75,7 +74,7 @@ from refund_sync.domain.state import (
     delivery_of,
     next_step,
 )
-from refund_sync.observability import Metric, count, count_by, logger
+from refund_sync.observability import Metric, count, count_by, count_problem, logger
 from refund_sync.services.netsuite_write_back import WriteBack
 from refund_sync.services.refund_state import RefundLedger
 
@@ -508,10 +507,11 @@ class RefundEngine:
         claims = self.ledger.claimants(listed)
         claimed = {refund_id for refund_id, netsuite_id in claims.items() if netsuite_id != refund.id}
         # Refunds already recorded tell whether this store's read-backs carry markers at all.
-        seen = [listed[i].carries_marker(refund_marker_for(owner)) for i, owner in claims.items()]
-        echoed = any(seen) if seen else self.ledger.markers_echoed()
-        if seen:
-            self.ledger.observe_markers_echoed(any(seen))
+        echoed = markers_echoed((listed[i], owner) for i, owner in claims.items())
+        if echoed is None:
+            echoed = self.ledger.markers_echoed()
+        else:
+            self.ledger.observe_markers_echoed(echoed)
         return reconcile(
             attempts,
             Evidence(
@@ -648,13 +648,7 @@ class RefundEngine:
         )
         if problem.standing:
             return  # recorded already, counted when it was
-        held = problem.reason.outcome is Outcome.HELD
-        count(Metric.REFUNDS_HELD if held else Metric.REFUNDS_FAILED)
-        count_by(
-            Metric.REFUNDS_HELD_BY_REASON if held else Metric.REFUNDS_FAILED_BY_REASON,
-            "reason",
-            problem.reason.name,
-        )
+        count_problem(problem.reason)
         try:
             recorded = self.ledger.problem(
                 self.ledger.current(refund.id),
