@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 
 from refund_sync.domain.bigcommerce import CreatedRefund, RefundedItem, RefundPayment
-from refund_sync.domain.reconcile import Evidence, Verdict, reconcile
+from refund_sync.domain.reconcile import Evidence, Verdict, reconcile, shows_something_new
 from refund_sync.domain.state import CreateAttempt, LineRefunded, OrderBaseline, PaymentRecord, SentItem
+from tests.factories import Product, order
 
 D = Decimal
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -188,3 +189,43 @@ def test_several_live_refunds_carrying_the_marker_are_held_for_a_person() -> Non
 def test_a_declined_refund_and_a_later_live_one_with_the_marker_settle_on_the_live_one() -> None:
     verdict = reconcile([SENT], evidence(bc_refund(7, declined=(True,)), bc_refund(8)))
     assert verdict.verdict is Verdict.FOUND and verdict.refund is not None and verdict.refund.id == 8
+
+
+def test_a_lookalike_is_not_proof_until_the_grace_period_has_passed() -> None:
+    early = reconcile([SENT], evidence(bc_refund(7, echo=False), after=timedelta(seconds=30)))
+    assert early.verdict is Verdict.TOO_EARLY and early.refund is None
+    assert reconcile([SENT], evidence(bc_refund(7, echo=False))).verdict is Verdict.FOUND
+
+
+def test_where_read_backs_keep_markers_an_unmarked_lookalike_is_someone_elses() -> None:
+    lookalike = bc_refund(7, echo=False)
+    assert reconcile([SENT], evidence(lookalike, markers_echoed=True)).verdict is Verdict.UNCERTAIN
+    assert reconcile([SENT], evidence(lookalike, markers_echoed=None)).verdict is Verdict.FOUND
+
+
+def test_a_lookalike_on_an_order_whose_earlier_refunds_do_not_add_up_is_not_taken_for_ours() -> None:
+    # the order showed one unit refunded (ids unknown); the list shows no earlier refund for it
+    baseline = OrderBaseline(had_refunds=True, refunded_lines=(LineRefunded(line_id=501, quantity=1),))
+    unsure = SENT.model_copy(update={"baseline": baseline})
+    verdict = reconcile([unsure], evidence(bc_refund(7, echo=False)))
+    assert verdict.verdict is Verdict.UNCERTAIN and verdict.refund is None
+
+
+def test_refunds_set_aside_still_count_for_what_the_order_showed_before_the_send() -> None:
+    # another NetSuite refund's refund (claimed, set aside) explains the unit the order showed refunded
+    baseline = OrderBaseline(had_refunds=True, refunded_lines=(LineRefunded(line_id=501, quantity=1),))
+    after_another = SENT.model_copy(update={"baseline": baseline})
+    theirs = bc_refund(3, echo=False, quantity=1, shipping=D("0.00"), created=T0 - timedelta(hours=1))
+    verdict = reconcile([after_another], evidence(theirs, set_aside=frozenset({3})))
+    assert verdict.verdict is Verdict.ABSENT
+
+
+def test_the_order_itself_showing_more_units_refunded_tells_a_create_landed() -> None:
+    before = order(Product("TEE", 2, D("25.00")), order_id=100)
+    after = order(Product("TEE", 2, D("25.00"), refunded=1), order_id=100, status_id=14)
+    known = SENT.model_copy(update={"baseline": OrderBaseline(had_refunds=False)})
+    assert shows_something_new(known, before) is None
+    assert "unit(s) refunded" in (shows_something_new(known, after) or "")
+    # a shipping-only refund shows in the order's status when it had none before
+    status_only = order(Product("TEE", 2, D("25.00")), order_id=100, status_id=14)
+    assert "shows refunds now" in (shows_something_new(known, status_only) or "")

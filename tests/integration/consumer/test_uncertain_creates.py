@@ -120,8 +120,9 @@ def test_a_create_answered_with_a_timeout_after_bigcommerce_made_it_is_recognise
 
     first = sync_now(sandbox, ns)
     sandbox.store.release_stalls()
-    if reading.list_lag_seconds:
-        assert first.failed == 1, "the list does not show it yet: looked for again later, not created"
+    if reading.list_lag_seconds or reading.reason_echo is ReasonEcho.NONE:
+        # not shown yet, or shown without the marker: a lookalike is proof only after the grace period
+        assert first.failed == 1, "looked for again later, not created"
         first = redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
 
     assert first.succeeded == 1
@@ -253,10 +254,46 @@ def test_an_operator_cannot_declare_a_create_absent_while_it_may_still_land(sand
     assert state(sandbox, ns).status is SyncStatus.HELD
 
 
+def test_a_lookalike_refund_made_before_the_send_is_told_apart_by_the_ids_read_at_submitting(
+    sandbox: Sandbox, reading: ReadBack
+) -> None:
+    ns = a_refund(sandbox, 621)
+    # a refund of the same unit made by hand moments before; then our create's answer is lost
+    by_hand = sandbox.store.create_refund(
+        621,
+        {
+            "items": [{"item_type": "PRODUCT", "item_id": 1, "quantity": 1}],
+            "payments": [{"provider_id": "braintree", "amount": "27.50", "offline": False}],
+        },
+    )
+    sandbox.store.fail_next("POST", "/v3/orders/621/payment_actions/refunds", 503, after_commit=True)
+    first = sync_now(sandbox, ns)
+    if first.failed:
+        redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
+
+    # the order showed a refund already, so its refunds were read before the send: the hand refund is
+    # known for an earlier one, and ours is recognised (by marker, or once the grace period is over, by
+    # what was sent), never the hand refund
+    recorded = state(sandbox, ns)
+    (ours,) = [r for r in bigcommerce_refunds(sandbox, 621) if r.id != by_hand.id]
+    if reading.list_lag_seconds and reading.reason_echo is ReasonEcho.NONE:
+        # unless the list read then lagged behind the hand refund: two lookalikes, held for a person
+        assert (recorded.status, recorded.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
+        assert set(recorded.candidate_refund_ids) == {by_hand.id, ours.id}
+        return
+    assert (recorded.status, recorded.bigcommerce_refund_id) == (SyncStatus.SYNCED, ours.id)
+
+
 def test_an_operator_confirms_which_candidate_is_ours(sandbox: Sandbox, reading: ReadBack) -> None:
     ns = a_refund(sandbox, 607)
-    # a refund of the same unit made by hand moments before, then our create's answer is lost: two
-    # refunds match what was sent, within the clock skew allowed
+    # our create's answer is lost, and before the grace period is over a refund of the same unit is made
+    # by hand: two refunds that look like what was sent appeared since
+    sandbox.store.fail_next("POST", "/v3/orders/607/payment_actions/refunds", 503, after_commit=True)
+    first = sync_now(sandbox, ns)
+    if reading.reason_echo is not ReasonEcho.NONE:
+        # the marker settles it at once
+        assert first.succeeded == 1 and state(sandbox, ns).status is SyncStatus.SYNCED
+        return
     sandbox.store.create_refund(
         607,
         {
@@ -264,17 +301,10 @@ def test_an_operator_confirms_which_candidate_is_ours(sandbox: Sandbox, reading:
             "payments": [{"provider_id": "braintree", "amount": "27.50", "offline": False}],
         },
     )
-    sandbox.store.fail_next("POST", "/v3/orders/607/payment_actions/refunds", 503, after_commit=True)
-    first = sync_now(sandbox, ns)
-    if first.failed:
-        redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
+    redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
     held = state(sandbox, ns)
-    if reading.reason_echo is not ReasonEcho.NONE:
-        # the marker tells them apart
-        assert held.status is SyncStatus.SYNCED
-        return
     assert (held.status, held.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
-    ours = bigcommerce_refunds(sandbox, 607)[-1]
+    ours = bigcommerce_refunds(sandbox, 607)[0]
     assert set(held.candidate_refund_ids) == {r.id for r in bigcommerce_refunds(sandbox, 607)}
 
     with operator(sandbox) as decide:
@@ -450,3 +480,71 @@ def test_an_unrelated_refund_on_another_order_is_never_taken_for_ours(sandbox: S
     redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
     assert len(bigcommerce_refunds(sandbox, 616)) == 1
     assert state(sandbox, ns).status is SyncStatus.SYNCED
+
+
+def test_a_refund_list_lagging_past_the_grace_period_is_caught_by_the_order_itself(sandbox: Sandbox) -> None:
+    # Given lists that lag far longer than the grace period (BigCommerce documents no bound)
+    sandbox.store.set_read_back(ReadBack(ReasonEcho.NONE, list_lag_seconds=3600))
+    ns = a_refund(sandbox, 622)
+    sandbox.store.fail_next("POST", "/v3/orders/622/payment_actions/refunds", 503, after_commit=True)
+    first = sync_now(sandbox, ns)
+
+    # When the next delivery comes after the grace period, the list still showing nothing
+    redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
+
+    # Then the order's own refunded units show the create landed: held, never created again
+    held = state(sandbox, ns)
+    assert (held.status, held.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
+    assert "shows 1 unit(s) refunded" in (held.reason_detail or "")
+    assert len(bigcommerce_refunds(sandbox, 622)) == 1
+
+
+def test_the_creates_answer_is_recorded_even_when_the_item_changed_meanwhile(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ns = a_refund(sandbox, 623)
+    synced = RefundLedger.synced
+    conflicts: list[str] = []
+
+    def conflict_once(ledger: RefundLedger, *args: object, **kwargs: object) -> object:
+        if not conflicts:
+            conflicts.append("another delivery wrote the item first")
+            raise StateConflict("refund 623 changed since version 3")
+        return synced(ledger, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RefundLedger, "synced", conflict_once)
+        report = sync_now(sandbox, ns)
+
+    assert report.succeeded == 1 and conflicts
+    (made,) = bigcommerce_refunds(sandbox, 623)
+    recorded = state(sandbox, ns)
+    assert (recorded.status, recorded.bigcommerce_refund_id) == (SyncStatus.SYNCED, made.id)
+    assert not any("reconciled" in entry.note for entry in recorded.history), "recorded from the answer"
+
+
+def test_a_transient_error_on_a_held_refund_keeps_the_hold_and_its_candidates(sandbox: Sandbox) -> None:
+    sandbox.store.set_read_back(ReadBack(ReasonEcho.NONE))
+    ns = a_refund(sandbox, 624)
+    sandbox.store.fail_next("POST", "/v3/orders/624/payment_actions/refunds", 503)
+    first = sync_now(sandbox, ns)
+    sandbox.store.create_refund(
+        624,
+        {
+            "items": [{"item_type": "SHIPPING", "item_id": 624, "amount": "5.50"}],
+            "payments": [{"provider_id": "braintree", "amount": "5.50", "offline": False}],
+        },
+    )
+    redeliver(sandbox, first, after=GRACE + timedelta(seconds=1))
+    held = state(sandbox, ns)
+    assert held.reason_code == "CREATE_UNCERTAIN"
+
+    # When it is redriven and BigCommerce fails the look at the order
+    sandbox.store.fail_next("GET", "/v3/orders/624/payment_actions/refunds", 503, count=10)
+    deliver_again(sandbox, ns, copy="redriven-into-an-outage")
+
+    # Then it stays HELD, with the candidates a person decides on
+    after = state(sandbox, ns)
+    assert (after.status, after.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
+    assert after.candidate_refund_ids == held.candidate_refund_ids
+    assert after.reason_detail == held.reason_detail

@@ -184,6 +184,14 @@ class BigCommerceOrder(Frozen):
         return self.customer_id == 0
 
     @property
+    def shows_refunds(self) -> bool:
+        """Whether BigCommerce may hold refunds of the order. A refund turns the order Refunded or Partially
+        Refunded, and a product refund shows on its line; an order showing neither has none. (The order's
+        own refunded_amount cannot tell: BigCommerce documents it as always 0.)"""
+        refunded_status = self.status_id in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
+        return refunded_status or any(line.quantity_refunded for line in self.lines)
+
+    @property
     def in_default_currency(self) -> bool:
         return self.currency_code.upper() == self.store_default_currency_code.upper()
 

@@ -38,7 +38,6 @@ from refund_sync.domain.bigcommerce import (
     Fee,
     Frozen,
     OrderLine,
-    OrderStatus,
     RefundItem,
     RefundItemType,
     TaxBasis,
@@ -175,11 +174,8 @@ def splits_shipping(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
 
 
 def may_hold_refunds(order: BigCommerceOrder) -> bool:
-    """Whether BigCommerce may hold earlier refunds of the order. A refund turns the order Refunded or
-    Partially Refunded, and a product refund shows on its line; an order showing neither has none.
-    (The order's own refunded_amount cannot tell: BigCommerce documents it as always 0.)"""
-    refunded_status = order.status_id in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED)
-    return refunded_status or any(line.quantity_refunded for line in order.lines)
+    """Whether BigCommerce may hold earlier refunds of the order (BigCommerceOrder.shows_refunds)."""
+    return order.shows_refunds
 
 
 def needs_refund_history(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:

@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from refund_sync.domain.bigcommerce import CreatedRefund, RefundItemType, RefundPayment
+from refund_sync.domain.bigcommerce import (
+    BigCommerceOrder,
+    CreatedRefund,
+    RefundItemType,
+    RefundPayment,
+)
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.state import CreateAttempt, PaymentRecord
 
@@ -184,12 +189,16 @@ def reconcile(attempts: Sequence[CreateAttempt], evidence: Evidence) -> Reconcil
     if not sent:
         return Reconciliation(Verdict.ABSENT, "no create was ever sent (each send is stamped beforehand)")
     orders = sorted({attempt.order_id for attempt in sent})
+    on_order = {order_id: list(evidence.refunds_by_order.get(order_id, ())) for order_id in orders}
     listed = {
-        order_id: [r for r in evidence.refunds_by_order.get(order_id, ()) if r.id not in evidence.set_aside]
-        for order_id in orders
+        order_id: [r for r in refunds if r.id not in evidence.set_aside]
+        for order_id, refunds in on_order.items()
     }
+    last_send = max(attempt.last_send for attempt in sent if attempt.last_send is not None)
+    waited = evidence.now - last_send
+    in_grace = waited < evidence.grace
 
-    # (a) our marker, wherever BigCommerce keeps it
+    # (a) our marker, wherever BigCommerce keeps it: proof at any time
     marked = [(o, r) for o in orders for r in listed[o] if r.carries_marker(evidence.marker)]
     if marked:
         live = [(o, r) for o, r in marked if not r.fully_declined]
@@ -204,36 +213,45 @@ def reconcile(attempts: Sequence[CreateAttempt], evidence: Evidence) -> Reconcil
             candidates=tuple(Candidate(o, r, "carries our marker") for o, r in live),
         )
 
-    # (b) the fingerprint of what was sent, among the refunds that appeared since
+    # (b) among the refunds that appeared since, what was sent
     new: dict[int, tuple[int, CreatedRefund]] = {}
     fingerprinted: dict[int, tuple[int, CreatedRefund]] = {}
     contradicted: list[int] = []
     for attempt in sent:
-        refunds = listed[attempt.order_id]
-        appeared = appeared_since(attempt, refunds, evidence.clock_skew)
-        earlier = [refund for refund in refunds if refund not in appeared]
+        appeared = appeared_since(attempt, listed[attempt.order_id], evidence.clock_skew)
+        # The refunds counted in what the order showed include those set aside (another NetSuite
+        # refund's): only the time-split is judged here, on everything the order holds.
+        split = appeared_since(attempt, on_order[attempt.order_id], evidence.clock_skew)
+        earlier = [refund for refund in on_order[attempt.order_id] if refund not in split]
         if _baseline_contradicted(attempt, earlier):
             contradicted.append(attempt.order_id)
         for refund in appeared:
             new[refund.id] = (attempt.order_id, refund)
             if not evidence.markers_echoed and matches(attempt, refund, evidence.clock_skew):
                 fingerprinted[refund.id] = (attempt.order_id, refund)
-    if len(fingerprinted) == 1:
-        ((order_id, refund),) = fingerprinted.values()
-        return _ours(refund, order_id, "fingerprint")
-    if len(fingerprinted) > 1:
-        return Reconciliation(
-            Verdict.UNCERTAIN,
-            f"{len(fingerprinted)} refunds match what was sent, none carries the marker",
-            candidates=tuple(Candidate(o, r, "same items and payments") for o, r in fingerprinted.values()),
-        )
 
-    last_send = max(attempt.last_send for attempt in sent if attempt.last_send is not None)
-    if evidence.now - last_send < evidence.grace:
+    if in_grace:
+        # A fingerprint alone is not proof while refunds may still appear: wait until the grace period
+        # after the last send has passed, then judge everything the order shows.
+        looks = "a refund like it appeared" if fingerprinted else "nothing of ours yet"
         return Reconciliation(
             Verdict.TOO_EARLY,
-            f"nothing of ours yet, {int((evidence.now - last_send).total_seconds())} s after the last send; "
-            f"BigCommerce may still commit it within {int(evidence.grace.total_seconds())} s",
+            f"{looks}, {int(waited.total_seconds())} s after the last send; BigCommerce may still commit "
+            f"it within {int(evidence.grace.total_seconds())} s",
+        )
+    if len(fingerprinted) == 1 and not contradicted:
+        ((order_id, refund),) = fingerprinted.values()
+        return _ours(refund, order_id, "fingerprint")
+    if fingerprinted:
+        why = (
+            "the order's earlier refunds do not add up to what it showed before the send"
+            if contradicted
+            else f"{len(fingerprinted)} refunds match what was sent"
+        )
+        return Reconciliation(
+            Verdict.UNCERTAIN,
+            f"{why}, none carries the marker",
+            candidates=tuple(Candidate(o, r, "same items and payments") for o, r in fingerprinted.values()),
         )
     if new:
         return Reconciliation(
@@ -255,5 +273,23 @@ def reconcile(attempts: Sequence[CreateAttempt], evidence: Evidence) -> Reconcil
     return Reconciliation(
         Verdict.ABSENT,
         f"order {', '.join(map(str, orders))} shows no refund since the send, "
-        f"{int((evidence.now - last_send).total_seconds())} s after it",
+        f"{int(waited.total_seconds())} s after it",
     )
+
+
+def shows_something_new(attempt: CreateAttempt, order: BigCommerceOrder) -> str | None:
+    """What the order itself shows that its baseline did not, if anything: more units refunded on a line,
+    or refunds on an order that had none. A second create is never sent past that, whatever the refund
+    lists say (they may lag: BigCommerce documents no bound)."""
+    baseline = attempt.baseline
+    for line in order.lines:
+        if line.quantity_refunded > baseline.refunded_on(line.id):
+            return (
+                f"order {order.id} line {line.id} shows {line.quantity_refunded} unit(s) refunded; "
+                f"{baseline.refunded_on(line.id)} before the create was sent"
+            )
+    if not baseline.had_refunds and order.shows_refunds:
+        return (
+            f"order {order.id} shows refunds now (status {order.status_id}); none before the create was sent"
+        )
+    return None

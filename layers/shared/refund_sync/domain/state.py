@@ -77,8 +77,10 @@ TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] =
         for target in (_S.SYNCED, _S.FAILED, _S.HELD, _S.PENDING)
     ),
     Transition.PROBLEM: frozenset((source, target) for source in _OPEN for target in (_S.FAILED, _S.HELD)),
+    # A transient error keeps what stands: a hold stays a hold (its candidates with it), a failure a failure.
     Transition.INTERRUPT: frozenset(
-        {(source, _S.PENDING) for source in _OPEN} | {(_S.SUBMITTING, _S.SUBMITTING)}
+        {(NEW, _S.PENDING), (_S.PENDING, _S.PENDING), (_S.DRY_RUN, _S.PENDING)}
+        | {(status, status) for status in (_S.SUBMITTING, _S.FAILED, _S.HELD)}
     ),
     Transition.PAYOUT_CONFIRMED: frozenset({(_S.SYNCED, _S.SYNCED)}),
     Transition.PAYOUT_DECLINED: frozenset({(_S.SYNCED, _S.FAILED), (_S.SYNCED, _S.HELD)}),

@@ -25,6 +25,7 @@ from refund_sync.domain.state import (
     PaymentRecord,
     RefundState,
     SyncStatus,
+    IllegalTransition,
     Transition,
     check_transition,
     with_history,
@@ -50,8 +51,24 @@ def payment_records(refund: CreatedRefund) -> tuple[PaymentRecord, ...]:
     )
 
 
+# Settled creates kept on the item, beyond those still open: the item stays far below DynamoDB's 400 KB.
+KEEP_SETTLED_ATTEMPTS = 10
+
+
 def _settled(attempts: tuple[CreateAttempt, ...]) -> tuple[CreateAttempt, ...]:
-    return tuple(attempt.model_copy(update={"settled": True}) for attempt in attempts)
+    settled = tuple(attempt.model_copy(update={"settled": True}) for attempt in attempts)
+    return settled[-KEEP_SETTLED_ATTEMPTS:]
+
+
+def interrupted_status(previous: RefundState | None) -> SyncStatus:
+    """Where a transient error leaves a refund: a create in flight, a hold or a failure stand as they are."""
+    if previous is not None and previous.status in (
+        SyncStatus.SUBMITTING,
+        SyncStatus.FAILED,
+        SyncStatus.HELD,
+    ):
+        return previous.status
+    return SyncStatus.PENDING
 
 
 def _refund_facts(refund: CreatedRefund) -> dict[str, Any]:
@@ -161,7 +178,12 @@ class RefundLedger:
         create: CreateAttempt,
     ) -> RefundState:
         """Recorded *before* the BigCommerce create, with what it will send and what the order showed,
-        so a crash afterwards is never taken for 'not sent' and a later look can tell ours apart."""
+        so a crash afterwards is never taken for 'not sent' and a later look can tell ours apart. Never
+        while an earlier create is unaccounted for, or a BigCommerce refund already stands for it."""
+        if previous is not None and (previous.open_attempts or previous.holds_bigcommerce_refund):
+            raise IllegalTransition(
+                f"submit: refund {previous.netsuite_id} has a create unaccounted for or a BigCommerce refund"
+            )
         return self._write(
             previous,
             refund,
@@ -262,12 +284,10 @@ class RefundLedger:
         **fields: Any,
     ) -> RefundState:
         """Record a reason a person can act on. Without a named `transition` it is a problem found before
-        any create (or the create's own refusal, when one was in flight); `found` records the BigCommerce
-        refund the problem is about; `settle_attempts`: the creates are accounted for (refused)."""
+        any create; `found` records the BigCommerce refund the problem is about; `settle_attempts`: the
+        creates are accounted for (refused)."""
         status = SyncStatus(reason.outcome.value)
-        if transition is None:
-            in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
-            transition = Transition.FINISH if in_flight else Transition.PROBLEM
+        transition = transition or Transition.PROBLEM
         fields["candidate_refund_ids"] = tuple(candidates)
         if found is not None:
             fields.update(_refund_facts(found), candidate_refund_ids=tuple(candidates))
@@ -287,15 +307,16 @@ class RefundLedger:
 
     def interrupted(self, previous: RefundState | None, refund: NetSuiteRefund, error: str) -> RefundState:
         """A transient failure: keep the progress reached, note the error, let the queue retry."""
-        in_flight = previous is not None and previous.status is SyncStatus.SUBMITTING
+        status = interrupted_status(previous)
+        standing = status in (SyncStatus.FAILED, SyncStatus.HELD)  # its reason and detail stay as they are
         return self._write(
             previous,
             refund,
             Transition.INTERRUPT,
-            SyncStatus.SUBMITTING if in_flight else SyncStatus.PENDING,
+            status,
             f"will retry: {error}",
             attempt=True,
-            reason_detail=f"last error (will retry): {error}",
+            **({} if standing else {"reason_detail": f"last error (will retry): {error}"}),
         )
 
     def skipped(self, refund: NetSuiteRefund, reason: Reason, detail: str) -> RefundState | None:

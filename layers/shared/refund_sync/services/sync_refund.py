@@ -24,6 +24,7 @@ from enum import StrEnum
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from refund_sync.adapters.bigcommerce import (
     BigCommerceClient,
@@ -58,8 +59,16 @@ from refund_sync.domain.mapping import (
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason, RefundProblem
-from refund_sync.domain.reconcile import Evidence, Reconciliation, Verdict, markers_echoed, reconcile
+from refund_sync.domain.reconcile import (
+    Evidence,
+    Reconciliation,
+    Verdict,
+    markers_echoed,
+    reconcile,
+    shows_something_new,
+)
 from refund_sync.domain.refund_method import choose_payments, offline_note
+from refund_sync.domain.revision import Delivery
 from refund_sync.domain.state import (
     CreateAttempt,
     LineRefunded,
@@ -76,7 +85,7 @@ from refund_sync.domain.state import (
 )
 from refund_sync.observability import Metric, count, count_by, count_problem, logger
 from refund_sync.services.netsuite_write_back import WriteBack
-from refund_sync.services.refund_state import RefundLedger
+from refund_sync.services.refund_state import RefundLedger, interrupted_status
 
 # A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
 STATE_WRITE_SECONDS = 5.0
@@ -265,17 +274,18 @@ class RefundEngine:
             assert state is not None
             raise self._standing(refund, state)
 
+        order: BigCommerceOrder | None = None
         if step is NextStep.RECONCILE_FIRST:
             assert state is not None
             settled = self._settle_earlier_creates(refund, state, order_id_of(refund))
             if isinstance(settled, SyncResult):
                 return settled
-            state = settled
+            state, order = settled
 
         skipped = self._skip_zero_amount(refund, state)
         if skipped is not None:
             return skipped
-        preview = self.preview(refund, order_id=order_id_of(refund))
+        preview = self.preview(refund, order_id=order_id_of(refund), order=order)
         quoted = preview.refund_total
         if self.settings.dry_run:
             dry = self.ledger.dry_run(
@@ -285,14 +295,21 @@ class RefundEngine:
             return SyncResult(SyncOutcome.DRY_RUN, dry)
         return self._create(refund, state, preview, seconds_left)
 
-    def preview(self, refund: NetSuiteRefund, *, order_id: int | None = None) -> Preview:
-        """Map and quote; check the quote against NetSuite. Creates nothing."""
+    def preview(
+        self,
+        refund: NetSuiteRefund,
+        *,
+        order_id: int | None = None,
+        order: BigCommerceOrder | None = None,
+    ) -> Preview:
+        """Map and quote; check the quote against NetSuite. Creates nothing. `order`: as just read."""
         order_id = order_id if order_id is not None else order_id_of(refund)
         # Refused early, with no BigCommerce call (a sync skips a first-seen zero refund before this).
         check_netsuite_totals(refund, self.rules.netsuite_rounding)
         if refund.total <= 0:
             raise RefundProblem(Reason.NOTHING_TO_REFUND, f"the refund's total is {to_cents(refund.total)}")
-        order = self.bigcommerce.get_order(order_id)
+        if order is None or order.id != order_id:
+            order = self.bigcommerce.get_order(order_id)
         with_history = needs_refund_history(refund, order)
         plan, quote, refunds = self._plan_and_quote(refund, order, with_history=with_history)
         tolerance = quote_tolerance(plan, self.settings.quote_tolerance_per_line)
@@ -427,12 +444,17 @@ class RefundEngine:
     ) -> SyncResult:
         order_id, plan, payments = preview.order.id, preview.plan, preview.payments
         self._check_time(seconds_left)
+        refunds_read = preview.refunds_read
+        if refunds_read is None and preview.order.shows_refunds:
+            # The order has refunds already: which ones, so that a lost answer can later be told from them
+            # by id, not by time (one call, only for orders refunded before).
+            refunds_read = tuple(self.bigcommerce.list_order_refunds(order_id))
         create = CreateAttempt(
             order_id=order_id,
             items=sent_items(plan.items),
             payments=tuple(PaymentRecord(**payment.model_dump()) for payment in payments),
             prepared_at=self.clock(),
-            baseline=order_baseline(preview.order, preview.refunds_read),
+            baseline=order_baseline(preview.order, refunds_read),
         )
         submitting = self.ledger.submitting(
             state,
@@ -458,7 +480,10 @@ class RefundEngine:
                 raise
             # A definitive refusal (422, 401/403, 404): BigCommerce made nothing.
             raise RefundProblem(
-                classify_rejection(error), f"BigCommerce: {error.message}", settle_attempts=True
+                classify_rejection(error),
+                f"BigCommerce: {error.message}",
+                transition=Transition.FINISH,
+                settle_attempts=True,
             ) from error
         return self._finish(refund, sending.state, created)
 
@@ -478,12 +503,42 @@ class RefundEngine:
             raise RefundProblem(
                 reason,
                 f"BigCommerce refund {created.id} was declined - {declined_text(created)}",
+                transition=Transition.FINISH,
                 found=created,
                 settle_attempts=True,
             )
         note = f"BigCommerce refund {created.id}: {to_cents(created.total_amount)} {refund.currency}"
-        synced = self.ledger.synced(state, refund, created=created, transition=Transition.FINISH, note=note)
+        synced = self._record_created(refund, state, created, note)
         return self._synced(refund, synced, SyncOutcome.SYNCED)
+
+    def _record_created(
+        self, refund: NetSuiteRefund, state: RefundState, created: CreatedRefund, note: str
+    ) -> RefundState:
+        """Record the create's own answer. If the item changed meanwhile (another delivery of the refund
+        stamped or noted it), the answer in hand is still the truth: read again and record it over that,
+        never drop it for a reconcile to find later."""
+        for attempt in Retrying(
+            retry=retry_if_exception_type(StateConflict), stop=stop_after_attempt(3), reraise=True
+        ):
+            with attempt:
+                current = state if attempt.retry_state.attempt_number == 1 else self.ledger.current(refund.id)
+                assert current is not None
+                if current.holds_bigcommerce_refund:  # recorded meanwhile (synced, or held over it)
+                    if current.bigcommerce_refund_id != created.id:
+                        logger.error(
+                            "Two BigCommerce refunds for one NetSuite refund",
+                            extra={
+                                "netsuite_id": refund.id,
+                                "recorded": current.bigcommerce_refund_id,
+                                "created": created.id,
+                            },
+                        )
+                    return current
+                transition = (
+                    Transition.FINISH if current.status is SyncStatus.SUBMITTING else Transition.RECONCILE
+                )
+                return self.ledger.synced(current, refund, created=created, transition=transition, note=note)
+        raise AssertionError("unreachable")  # pragma: no cover - Retrying re-raises the last conflict
 
     def _synced(self, refund: NetSuiteRefund, synced: RefundState, outcome: SyncOutcome) -> SyncResult:
         self._count_synced(refund, synced)
@@ -527,9 +582,9 @@ class RefundEngine:
 
     def _settle_earlier_creates(
         self, refund: NetSuiteRefund, state: RefundState, order_id: int
-    ) -> SyncResult | RefundState:
+    ) -> SyncResult | tuple[RefundState, BigCommerceOrder]:
         """Before anything is created again: what became of the earlier creates. Returns the outcome when
-        one of them landed, or the state to create from when none did (proven)."""
+        one of them landed, or, when none did (proven), the state to create from and the order as read."""
         verdict = self._reconcile(refund, state)
         logger.info(
             "Reconciled an earlier create",
@@ -554,7 +609,18 @@ class RefundEngine:
                 f"{', '.join(map(str, elsewhere))} before, and {verdict.detail}",
                 transition=Transition.RECONCILE,
             )
-        return self.ledger.proven_absent(state, refund, verdict.detail)
+        # The refund lists show nothing new; the order itself must not either (lists may lag without
+        # any bound BigCommerce documents, the order's refunded units and status are its own record).
+        order = self.bigcommerce.get_order(order_id)
+        for attempt in state.open_attempts:
+            news = shows_something_new(attempt, order) if attempt.sends else None
+            if news:
+                raise RefundProblem(
+                    Reason.CREATE_UNCERTAIN,
+                    f"the order's refunds show nothing of it, but {news}",
+                    transition=Transition.RECONCILE,
+                )
+        return self.ledger.proven_absent(state, refund, verdict.detail), order
 
     def _recovered(
         self, refund: NetSuiteRefund, state: RefundState, verdict: Reconciliation, order_id: int
@@ -649,14 +715,17 @@ class RefundEngine:
         if problem.standing:
             return  # recorded already, counted when it was
         count_problem(problem.reason)
+        current = self.ledger.current(refund.id)
+        transition = problem.transition or Transition.PROBLEM
+        target = SyncStatus(problem.reason.outcome.value)
+        if not can_transition(transition, current.status if current else None, target):
+            # The item moved on meanwhile (another delivery of the refund synced it, or started a create):
+            # this delivery's finding is out of date; the next one decides afresh.
+            now = current.status.value if current else "-"
+            raise TransientFailure(f"{problem.reason.name} not recorded: the refund is {now} by now")
         try:
             recorded = self.ledger.problem(
-                self.ledger.current(refund.id),
-                refund,
-                problem.reason,
-                problem.detail,
-                transition=problem.transition,
-                **problem.facts,
+                current, refund, problem.reason, problem.detail, transition=transition, **problem.facts
             )
         except StateConflict as error:
             raise TransientFailure(f"could not record {problem.reason.name}: {error}") from error
@@ -674,13 +743,11 @@ class RefundEngine:
     def _record_interruption(self, refund: NetSuiteRefund, error: Exception, *, final_attempt: bool) -> None:
         current = self.ledger.current(refund.id)
         source = current.status if current else None
+        if current is not None and delivery_of(refund, current) is Delivery.STALE:
+            return  # an older version of the refund than the item holds: it must not write over it
         try:
             if not final_attempt:
-                if can_transition(
-                    Transition.INTERRUPT,
-                    source,
-                    SyncStatus.SUBMITTING if source is SyncStatus.SUBMITTING else SyncStatus.PENDING,
-                ):
+                if can_transition(Transition.INTERRUPT, source, interrupted_status(current)):
                     self.ledger.interrupted(current, refund, str(error))
                 return
             # The queue gives up after this delivery and dead-letters the message: say why.
