@@ -307,15 +307,24 @@ def test_an_operator_confirms_which_candidate_is_ours(sandbox: Sandbox, reading:
     ours = bigcommerce_refunds(sandbox, 607)[0]
     assert set(held.candidate_refund_ids) == {r.id for r in bigcommerce_refunds(sandbox, 607)}
 
+    shipping_by_hand = sandbox.store.create_refund(
+        607,
+        {
+            "items": [{"item_type": "SHIPPING", "item_id": 607, "amount": "5.50"}],
+            "payments": [{"provider_id": "braintree", "amount": "5.50", "offline": False}],
+        },
+    )
     with operator(sandbox) as decide:
         with pytest.raises(DecisionRefused):
             decide.confirm_ours(ns.id, 424242)  # not on the order
+        with pytest.raises(DecisionRefused, match=r"is for 5\.50"):
+            decide.confirm_ours(ns.id, shipping_by_hand.id)  # not what this refund gives back
         decide.confirm_ours(ns.id, ours.id)
 
     confirmed = state(sandbox, ns)
     assert (confirmed.status, confirmed.bigcommerce_refund_id) == (SyncStatus.SYNCED, ours.id)
     deliver_again(sandbox, ns, copy="redrive-after-the-decision")
-    assert len(bigcommerce_refunds(sandbox, 607)) == 2, "a redrive afterwards creates nothing"
+    assert len(bigcommerce_refunds(sandbox, 607)) == 3, "a redrive afterwards creates nothing"
 
 
 def test_a_refund_whose_order_changed_after_a_create_was_sent_is_held_never_created_on_the_new_order(
@@ -497,6 +506,16 @@ def test_a_refund_list_lagging_past_the_grace_period_is_caught_by_the_order_itse
     assert (held.status, held.reason_code) == (SyncStatus.HELD, "CREATE_UNCERTAIN")
     assert "shows 1 unit(s) refunded" in (held.reason_detail or "")
     assert len(bigcommerce_refunds(sandbox, 622)) == 1
+
+    # And an operator who sees no refund in the (lagging) list cannot declare it not created
+    with later(GRACE.total_seconds() + 2), operator(sandbox) as decide:
+        with pytest.raises(DecisionRefused, match="a refund landed there"):
+            decide.confirm_not_created(ns.id, "the list shows nothing")
+        (landed,) = bigcommerce_refunds(sandbox, 622)
+        with pytest.raises(DecisionRefused, match="not on order 622"):
+            decide.confirm_ours(ns.id, landed.id + 1000)  # not even on the order
+        decide.confirm_ours(ns.id, landed.id)  # read by its id, which does not lag
+    assert state(sandbox, ns).bigcommerce_refund_id == landed.id
 
 
 def test_the_creates_answer_is_recorded_even_when_the_item_changed_meanwhile(

@@ -13,7 +13,7 @@ from refund_sync.domain.bigcommerce import CreatedRefund
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.state import CreateAttempt, OrderBaseline, RefundState, Transition
+from refund_sync.domain.state import CreateAttempt, FoundBy, OrderBaseline, RefundState, Transition
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync_sandbox.netsuite import CallRecord
 from refund_sync_sandbox.sandbox import Sandbox
@@ -104,6 +104,7 @@ def record_synced(sandbox: Sandbox, refund: NetSuiteRefund, bigcommerce_refund_i
             refund,
             created=created,
             transition=Transition.FINISH,
+            found_by=FoundBy.CREATE_ANSWER,
             note=f"refund {bigcommerce_refund_id} created",
         )
 

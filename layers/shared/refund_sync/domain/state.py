@@ -180,6 +180,15 @@ class CreateAttempt(BaseModel):
         return self.sends[-1] if self.sends else None
 
 
+class FoundBy(StrEnum):
+    """How the BigCommerce refund a state records was known to be this NetSuite refund's."""
+
+    CREATE_ANSWER = "create answer"  # BigCommerce's own answer to our create
+    MARKER = "marker"  # read back carrying our marker
+    FINGERPRINT = "fingerprint"  # read back matching what was sent
+    OPERATOR = "operator"  # named by a person
+
+
 class RefundState(BaseModel):
     """Everything about one NetSuite refund's journey: "what happened to CR-1042?" in one item."""
 
@@ -209,6 +218,9 @@ class RefundState(BaseModel):
     items: tuple[str, ...] = Field(default=(), description="The refund request, one line per item")
     bigcommerce_refund_id: int | None = Field(
         default=None, description="The BigCommerce refund made for this NetSuite refund, once known"
+    )
+    found_by: FoundBy | None = Field(
+        default=None, description="How that refund was known to be this one's (FoundBy)"
     )
     candidate_refund_ids: tuple[int, ...] = Field(
         default=(), description="HELD CREATE_UNCERTAIN: BigCommerce refunds that may be ours"

@@ -27,7 +27,7 @@ from refund_sync.domain.bigcommerce import CreatedRefund, declined_text
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.reconcile import markers_echoed
-from refund_sync.domain.state import RefundState
+from refund_sync.domain.state import FoundBy, RefundState
 from refund_sync.observability import Metric, count, count_problem, logger
 from refund_sync.services.refund_state import RefundLedger, payment_records
 
@@ -95,10 +95,12 @@ class PayoutChecker:
         )
         report.lookups += 1
         # Read back, refunds already recorded show whether the store keeps the markers they were made with.
+        # Only refunds recorded from BigCommerce's own answer to our create are surely ours: whether they
+        # read back with their marker is what the store's read-backs do.
         echoed = markers_echoed(
             (found[state.bigcommerce_refund_id], state.netsuite_id)
             for state in batch
-            if state.bigcommerce_refund_id in found
+            if state.bigcommerce_refund_id in found and state.found_by == FoundBy.CREATE_ANSWER
         )
         if echoed is not None:
             self.ledger.observe_markers_echoed(echoed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from refund_sync.adapters.bigcommerce import (
     BigCommerceClient,
@@ -21,7 +22,7 @@ from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import CreatedRefund
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
-from refund_sync.domain.reconcile import marker_for, matches
+from refund_sync.domain.reconcile import marker_for, matches, shows_something_new
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync.services.refund_state import RefundLedger
 
@@ -81,18 +82,38 @@ class OperatorDecisions:
         return state
 
     def confirm_ours(self, netsuite_id: str, bigcommerce_refund_id: int) -> RefundState:
-        """The named BigCommerce refund is the one refund-sync's uncertain create made."""
+        """The named BigCommerce refund is the one refund-sync's uncertain create made: on an order a create
+        went to, made after the first send, not another NetSuite refund's, not set aside, and for what
+        NetSuite refunds (within a cent per item)."""
         state = self._uncertain(netsuite_id)
+        if state.holds_bigcommerce_refund:
+            raise DecisionRefused(
+                f"{state.document_number} already records BigCommerce refund {state.bigcommerce_refund_id}"
+            )
         refund = self.bigcommerce.get_refund(bigcommerce_refund_id)
         if refund is None or refund.order_id not in self._orders_sent_to(state):
             raise DecisionRefused(
                 f"BigCommerce refund {bigcommerce_refund_id} is not on order "
                 f"{', '.join(map(str, self._orders_sent_to(state)))}, where this refund's creates went"
             )
+        if refund.id in state.superseded_refund_ids:
+            raise DecisionRefused(f"BigCommerce refund {refund.id} was set aside for this refund before")
         claimant = self.ledger.claimants([refund.id]).get(refund.id)
         if claimant is not None and claimant != netsuite_id:
             raise DecisionRefused(
                 f"BigCommerce refund {refund.id} is already recorded for NetSuite refund {claimant}"
+            )
+        sends = [send for attempt in state.create_attempts for send in attempt.sends]
+        if refund.created is not None and sends and refund.created < min(sends) - self.clock_skew:
+            raise DecisionRefused(
+                f"BigCommerce refund {refund.id} was made at {refund.created.isoformat(timespec='seconds')}, "
+                "before this refund's first create was sent"
+            )
+        tolerance = Decimal("0.01") * max(1, len(refund.items))
+        if abs(to_cents(refund.total_amount) - to_cents(state.netsuite_total)) > tolerance:
+            raise DecisionRefused(
+                f"BigCommerce refund {refund.id} is for {to_cents(refund.total_amount)}; this refund is for "
+                f"{to_cents(state.netsuite_total)} {state.currency}"
             )
         note = (
             f"BigCommerce refund {refund.id} on order {refund.order_id} "
@@ -104,6 +125,11 @@ class OperatorDecisions:
         """None of the candidates is this refund: its creates are settled, a sync may create it. Not while
         BigCommerce may still commit the last one sent (the grace period after it)."""
         state = self._uncertain(netsuite_id)
+        if state.holds_bigcommerce_refund:
+            raise DecisionRefused(
+                f"{state.document_number} records BigCommerce refund {state.bigcommerce_refund_id}: it was "
+                "created (on the order NetSuite named then); refund it back by hand if it must go elsewhere"
+            )
         sends = [attempt.last_send for attempt in state.open_attempts if attempt.last_send is not None]
         if sends and self.clock() - max(sends) < self.grace:
             wait = int((self.grace - (self.clock() - max(sends))).total_seconds()) + 1
@@ -112,6 +138,47 @@ class OperatorDecisions:
                 f"{int(self.grace.total_seconds())} s ago and may still land: look at the order again in "
                 f"{wait} s"
             )
+        # What the order shows now, not only the candidates seen when it was held: a refund of ours listed
+        # since, or one more that appeared, must be looked at first.
+        known = {*state.candidate_refund_ids, *state.superseded_refund_ids}
+        on_orders = self._refunds_of(state)
+        claimed = self.ledger.claimants(refund.id for refund in on_orders)
+        marker = marker_for(netsuite_id)
+        first_send = min((send for attempt in state.create_attempts for send in attempt.sends), default=None)
+        unexplained = [
+            refund
+            for refund in on_orders
+            if refund.carries_marker(marker)
+            or (
+                refund.id not in known
+                and claimed.get(refund.id) in (None, netsuite_id)
+                and (
+                    refund.created is None
+                    or first_send is None
+                    or refund.created >= first_send - self.clock_skew
+                )
+            )
+        ]
+        if unexplained:
+            raise DecisionRefused(
+                "BigCommerce now shows "
+                + ", ".join(f"refund {r.id} ({to_cents(r.total_amount)})" for r in unexplained)
+                + " on the order, not among the candidates you looked at: look again, then decide"
+            )
+        # And the orders themselves (their refund lists may lag): more units refunded than before the send,
+        # or refunds on an order that had none, are refunds nobody has accounted for.
+        for attempt in state.open_attempts:
+            if not attempt.sends:
+                continue
+            try:
+                order = self.bigcommerce.get_order(attempt.order_id)
+            except BigCommerceError as error:
+                if error.status == 404:
+                    continue
+                raise
+            news = shows_something_new(attempt, order)
+            if news and not known:
+                raise DecisionRefused(f"{news}: a refund landed there; find it before deciding")
         return self.ledger.confirmed_not_created(state, note)
 
     def recreate(self, netsuite_id: str) -> RefundState:

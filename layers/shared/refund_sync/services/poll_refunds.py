@@ -408,10 +408,18 @@ class RefundPoller:
                 transition=Transition.CHANGED_AFTER_SYNC,
             )
             count_problem(held)
-        elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED):
+        elif can_transition(Transition.PROBLEM, source, SyncStatus.FAILED) and not (
+            state is not None and (state.open_attempts or state.holds_bigcommerce_refund)
+        ):
             self.ledger.problem(state, refund, reason, detail)
             count_problem(reason)
-        # else a create is in flight: reconcile settles it first, from the message already queued
+        # else a create is in flight or unaccounted for, or a BigCommerce refund stands: what is recorded
+        # (a hold where money may have moved) stays for a person; the edit is in the log
+        else:
+            logger.warning(
+                "A refund with a create outstanding or a BigCommerce refund grew too large to queue",
+                extra={"netsuite_id": refund.id, "status": source},
+            )
         return None
 
 

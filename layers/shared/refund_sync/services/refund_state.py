@@ -21,11 +21,12 @@ from refund_sync.domain.reasons import Reason
 from refund_sync.domain.revision import content_hash, remember
 from refund_sync.domain.state import (
     CreateAttempt,
+    FoundBy,
     HistoryEntry,
+    IllegalTransition,
     PaymentRecord,
     RefundState,
     SyncStatus,
-    IllegalTransition,
     Transition,
     check_transition,
     with_history,
@@ -71,10 +72,11 @@ def interrupted_status(previous: RefundState | None) -> SyncStatus:
     return SyncStatus.PENDING
 
 
-def _refund_facts(refund: CreatedRefund) -> dict[str, Any]:
+def _refund_facts(refund: CreatedRefund, found_by: FoundBy) -> dict[str, Any]:
     """What the state records of a BigCommerce refund made for it."""
     return {
         "bigcommerce_refund_id": refund.id,
+        "found_by": found_by,
         "refunded_amount": to_cents(refund.total_amount),
         "payments": payment_records(refund),
         "candidate_refund_ids": (),
@@ -219,6 +221,7 @@ class RefundLedger:
         *,
         created: CreatedRefund,
         transition: Transition,
+        found_by: FoundBy,
         note: str,
     ) -> RefundState:
         """The create answered (FINISH), or reconcile found it (RECONCILE): the BigCommerce refund is this
@@ -229,7 +232,7 @@ class RefundLedger:
             transition,
             SyncStatus.SYNCED,
             note,
-            **_refund_facts(created),
+            **_refund_facts(created, found_by),
             create_attempts=_settled(previous.create_attempts),
             synced_at=self.clock(),
             payout_checked_at=None,  # a new BigCommerce refund: its payout is yet to be checked
@@ -279,6 +282,7 @@ class RefundLedger:
         *,
         transition: Transition | None = None,
         found: CreatedRefund | None = None,
+        found_by: FoundBy = FoundBy.CREATE_ANSWER,
         candidates: Iterable[int] = (),
         settle_attempts: bool = False,
         **fields: Any,
@@ -290,7 +294,7 @@ class RefundLedger:
         transition = transition or Transition.PROBLEM
         fields["candidate_refund_ids"] = tuple(candidates)
         if found is not None:
-            fields.update(_refund_facts(found), candidate_refund_ids=tuple(candidates))
+            fields.update(_refund_facts(found, found_by), candidate_refund_ids=tuple(candidates))
         if settle_attempts and previous is not None:
             fields["create_attempts"] = _settled(previous.create_attempts)
         return self._write(
@@ -412,7 +416,7 @@ class RefundLedger:
             previous,
             f"confirmed by an operator: {note}",
             status=SyncStatus.SYNCED,
-            **_refund_facts(created),
+            **_refund_facts(created, FoundBy.OPERATOR),
             create_attempts=_settled(previous.create_attempts),
             synced_at=self.clock(),
             payout_checked_at=None,
@@ -444,6 +448,7 @@ class RefundLedger:
             superseded_refund_ids=tuple(dict.fromkeys((*previous.superseded_refund_ids, *declined))),
             bigcommerce_refund_id=None,
             refunded_amount=None,
+            found_by=None,
             synced_at=None,
             payout_checked_at=None,
             create_attempts=_settled(previous.create_attempts),

@@ -63,7 +63,6 @@ from refund_sync.domain.reconcile import (
     Evidence,
     Reconciliation,
     Verdict,
-    markers_echoed,
     reconcile,
     shows_something_new,
 )
@@ -71,6 +70,7 @@ from refund_sync.domain.refund_method import choose_payments, offline_note
 from refund_sync.domain.revision import Delivery
 from refund_sync.domain.state import (
     CreateAttempt,
+    FoundBy,
     LineRefunded,
     NextStep,
     OrderBaseline,
@@ -537,7 +537,14 @@ class RefundEngine:
                 transition = (
                     Transition.FINISH if current.status is SyncStatus.SUBMITTING else Transition.RECONCILE
                 )
-                return self.ledger.synced(current, refund, created=created, transition=transition, note=note)
+                return self.ledger.synced(
+                    current,
+                    refund,
+                    created=created,
+                    transition=transition,
+                    found_by=FoundBy.CREATE_ANSWER,
+                    note=note,
+                )
         raise AssertionError("unreachable")  # pragma: no cover - Retrying re-raises the last conflict
 
     def _synced(self, refund: NetSuiteRefund, synced: RefundState, outcome: SyncOutcome) -> SyncResult:
@@ -561,12 +568,9 @@ class RefundEngine:
         listed = {r.id: r for refunds in refunds_by_order.values() for r in refunds}
         claims = self.ledger.claimants(listed)
         claimed = {refund_id for refund_id, netsuite_id in claims.items() if netsuite_id != refund.id}
-        # Refunds already recorded tell whether this store's read-backs carry markers at all.
-        echoed = markers_echoed((listed[i], owner) for i, owner in claims.items())
-        if echoed is None:
-            echoed = self.ledger.markers_echoed()
-        else:
-            self.ledger.observe_markers_echoed(echoed)
+        # Whether this store's read-backs keep markers, as the payout check last saw on refunds recorded
+        # from BigCommerce's own answers.
+        echoed = self.ledger.markers_echoed()
         return reconcile(
             attempts,
             Evidence(
@@ -634,6 +638,7 @@ class RefundEngine:
                 f"NetSuite now names order {order_id}, but {verdict.detail}",
                 transition=Transition.RECONCILE,
                 found=found,
+                found_by=FoundBy(verdict.how) if verdict.how else FoundBy.MARKER,
             )
         if verdict.verdict is not Verdict.FOUND:
             reason = (
@@ -644,6 +649,7 @@ class RefundEngine:
                 f"{verdict.detail} - {declined_text(found)}",
                 transition=Transition.RECONCILE,
                 found=found,
+                found_by=FoundBy(verdict.how) if verdict.how else FoundBy.MARKER,
             )
         refunded = to_cents(
             sum((p.amount for p in found.payments), ZERO) if found.payments else found.total_amount
@@ -661,12 +667,20 @@ class RefundEngine:
                 f"{to_cents(refund.total)} (difference {difference})",
                 transition=Transition.RECONCILE,
                 found=found,
+                found_by=FoundBy(verdict.how) if verdict.how else FoundBy.MARKER,
             )
         note = (
             f"BigCommerce refund {found.id}: {to_cents(found.total_amount)} {refund.currency} "
             f"(found at BigCommerce by {verdict.how} after an unanswered create; not created again)"
         )
-        synced = self.ledger.synced(state, refund, created=found, transition=Transition.RECONCILE, note=note)
+        synced = self.ledger.synced(
+            state,
+            refund,
+            created=found,
+            transition=Transition.RECONCILE,
+            found_by=FoundBy(verdict.how),
+            note=note,
+        )
         return self._synced(refund, synced, SyncOutcome.RECOVERED)
 
     # -- refunds a BigCommerce refund was already made for ---------------------------------------------
