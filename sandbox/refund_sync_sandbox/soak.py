@@ -66,6 +66,7 @@ from refund_sync.services.poll_refunds import refund_poller
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync.services.sync_refund import RefundEngine
 from refund_sync_sandbox.bigcommerce import BigCommerceStore, Order, ReadBack, ReasonEcho, RefundRecord
+from refund_sync_sandbox.bigcommerce.readback import ConcurrentRefunds
 from refund_sync_sandbox.bigcommerce.readings import StoreReadings, TaxPricing
 from refund_sync_sandbox.lambda_runtime import DrainReport, drain_queue, function_logs_to, invoke
 from refund_sync_sandbox.netsuite import BillingRecord, BillingType, NetSuiteAccount, SandboxCredentials
@@ -121,7 +122,8 @@ class SimulatorMode(StrEnum):
     NO_ECHO = "no-echo"  # no reason anywhere
     LAGGING_LISTS = "lagging-lists"  # refund lists show a refund only 30 s after its create
     LATE_COMMITS = "late-commits"  # a create the client gave up on commits 20 s after it arrived
-    ALL_AT_ONCE = "all-at-once"  # no echo, lagging lists and late commits together
+    ALL_AT_ONCE = "all-at-once"  # all of them, with amounts read back null, concurrent refunds accepted
+    # and BigCommerce's clock behind ours
 
     @property
     def read_back(self) -> ReadBack:
@@ -131,7 +133,18 @@ class SimulatorMode(StrEnum):
             SimulatorMode.ALL_AT_ONCE: ReasonEcho.NONE,
         }.get(self, ReasonEcho.ITEMS)
         lag = LIST_LAG_SECONDS if self in (SimulatorMode.LAGGING_LISTS, SimulatorMode.ALL_AT_ONCE) else 0.0
-        return ReadBack(reason_echo=echo, list_lag_seconds=lag)
+        adversarial = self is SimulatorMode.ALL_AT_ONCE
+        return ReadBack(
+            reason_echo=echo,
+            list_lag_seconds=lag,
+            amounts_echoed=not adversarial,
+            concurrent_refunds=ConcurrentRefunds.ACCEPT if adversarial else ConcurrentRefunds.REFUSE,
+        )
+
+    @property
+    def bigcommerce_clock_behind(self) -> float:
+        """Seconds BigCommerce's clock runs behind the functions' (within the allowed skew)."""
+        return BIGCOMMERCE_CLOCK_BEHIND_SECONDS if self is SimulatorMode.ALL_AT_ONCE else 0.0
 
     @property
     def late_commits(self) -> bool:
@@ -144,6 +157,7 @@ class SimulatorMode(StrEnum):
 DELIVERY_INTERVAL_SECONDS = 61.0
 LIST_LAG_SECONDS = 30.0
 LATE_COMMIT_SECONDS = 20.0
+BIGCOMMERCE_CLOCK_BEHIND_SECONDS = 40.0  # inside the default BigCommerceClockSkewSeconds (60)
 
 
 class FaultKind(StrEnum):
@@ -972,6 +986,8 @@ class Campaign:
                     (SyncStatus.HELD, Reason.ORDER_CHANGED_AFTER_SUBMIT.name),
                     held,
                     (SyncStatus.FAILED, Reason.ORDER_NOT_FOUND.name),
+                    # held without its refund found, then an operator names it on the earlier order
+                    (SyncStatus.SYNCED, None),
                 )
             elif state is not None and state.status is SyncStatus.SYNCED:
                 outcomes = (held,)
@@ -1318,8 +1334,9 @@ def run_campaign(
 ) -> CampaignResult:
     """Start a sandbox (reusing a moto server when given one), run the campaign, and report."""
     clock = VirtualClock()
+    behind = config.mode.bigcommerce_clock_behind
     store = BigCommerceStore(
-        clock=clock.time,
+        clock=(lambda: clock.time() - behind) if behind else clock.time,
         readings=StoreReadings(pricing=config.store_pricing),
         read_back=config.mode.read_back,
     )

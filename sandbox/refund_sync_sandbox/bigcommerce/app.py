@@ -325,7 +325,9 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
     base = "/stores/<store_hash>/v3/orders"
 
     def read_back(refund: RefundRecord) -> dict[str, Any]:
-        return render.refund_json(refund, echo=store.read_back.reason_echo)
+        return render.refund_json(
+            refund, echo=store.read_back.reason_echo, amounts=store.read_back.amounts_echoed
+        )
 
     @app.post(f"{base}/<int:order_id>/payment_actions/refund_quotes", endpoint=_QUOTE_REFUND)
     def quote_refund(store_hash: str, order_id: int) -> Response:
@@ -335,7 +337,12 @@ def _register_v3(app: Flask, store: BigCommerceStore) -> None:
     @app.post(f"{base}/<int:order_id>/payment_actions/refunds", endpoint=_CREATE_REFUND)
     def create_refund(store_hash: str, order_id: int) -> Response:
         refund = store.create_refund(order_id, _json_body())
-        rendered = render.refund_json(refund, as_submitted=True, echo=store.read_back.reason_echo)
+        rendered = render.refund_json(
+            refund,
+            as_submitted=True,
+            echo=store.read_back.reason_echo,
+            amounts=store.read_back.amounts_echoed,
+        )
         return json_response({"data": rendered, "meta": {}}, 201)
 
     @app.get(f"{base}/<int:order_id>/payment_actions/refunds", endpoint="get_order_refunds")
@@ -445,11 +452,13 @@ def _register_control(app: Flask, store: BigCommerceStore) -> None:
         """How refunds read back where BigCommerce's docs leave it open (readback.py)."""
         if request.method == "PUT":
             settings = _control_body(ReadBackSettings)
-            store.set_read_back(ReadBack(settings.reason_echo, settings.list_lag_seconds))
+            store.set_read_back(ReadBack(**settings.model_dump()))
         return json_response(
             {
                 "reason_echo": store.read_back.reason_echo.value,
                 "list_lag_seconds": store.read_back.list_lag_seconds,
+                "amounts_echoed": store.read_back.amounts_echoed,
+                "concurrent_refunds": store.read_back.concurrent_refunds.value,
             }
         )
 

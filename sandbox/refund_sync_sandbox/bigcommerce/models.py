@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from refund_sync_sandbox.bigcommerce.money import ZERO, cents, total
-from refund_sync_sandbox.bigcommerce.readback import ReasonEcho
+from refund_sync_sandbox.bigcommerce.readback import ConcurrentRefunds, ReasonEcho
 
 SeedMoney = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
@@ -594,6 +594,8 @@ class LateCommitRule(_Seed):
 class ReadBackSettings(_Seed):
     reason_echo: ReasonEcho = ReasonEcho.ITEMS
     list_lag_seconds: float = Field(default=0.0, ge=0, le=3600)
+    amounts_echoed: bool = True
+    concurrent_refunds: ConcurrentRefunds = ConcurrentRefunds.REFUSE
 
 
 class RateLimitSettings(_Seed):

@@ -360,10 +360,15 @@ def v2_error(status: int, message: str) -> list[dict[str, Any]]:
 
 
 def refund_json(
-    refund: RefundRecord, *, as_submitted: bool = False, echo: ReasonEcho = ReasonEcho.ITEMS
+    refund: RefundRecord,
+    *,
+    as_submitted: bool = False,
+    echo: ReasonEcho = ReasonEcho.ITEMS,
+    amounts: bool = True,
 ) -> dict[str, Any]:
     """A Refund. `as_submitted` renders it as the create answers: gateway declines are not known yet.
-    `echo`: which reasons BigCommerce shows (see readback.py: its documentation leaves it open)."""
+    `echo`: which reasons BigCommerce shows, `amounts`: whether it shows the requested amounts (see
+    readback.py: its documentation leaves both open)."""
     items = []
     for item in refund.items:
         rendered: dict[str, Any] = {"item_type": item.item_type, "item_id": item.item_id}
@@ -376,7 +381,7 @@ def refund_json(
                     {"amount": adjustment.amount, "description": adjustment.description}
                     for adjustment in item.adjustments
                 ]
-        rendered["requested_amount"] = item.requested_amount
+        rendered["requested_amount"] = item.requested_amount if amounts else None
         items.append(rendered)
     return {
         "id": refund.id,

@@ -51,7 +51,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     TenderUpdate,
 )
 from refund_sync_sandbox.bigcommerce.money import cents, has_at_most_two_places
-from refund_sync_sandbox.bigcommerce.readback import ReadBack
+from refund_sync_sandbox.bigcommerce.readback import ConcurrentRefunds, ReadBack
 from refund_sync_sandbox.bigcommerce.readings import (
     DEFAULT_READINGS,
     AdjustmentPlace,
@@ -248,7 +248,9 @@ class BigCommerceStore:
         with self._lock:
             self._commit_late_creates()
             order = self._require_order(order_id)
-            if self._order_lock(order_id).locked() or self._committing_late(order_id):
+            if self._refusing_concurrent and (
+                self._order_lock(order_id).locked() or self._committing_late(order_id)
+            ):
                 raise Conflict(REFUND_IN_PROGRESS)
             items = _items_or_refuse(request)
             ledger = OrderLedger(order, self._refunds)
@@ -262,8 +264,8 @@ class BigCommerceStore:
         with self._lock:
             self._commit_late_creates()
             self._require_order(order_id)
-            order_lock = self._order_lock(order_id)
-            if self._committing_late(order_id):
+            order_lock = self._order_lock(order_id) if self._refusing_concurrent else threading.Lock()
+            if self._refusing_concurrent and self._committing_late(order_id):
                 raise Conflict(REFUND_IN_PROGRESS)
         if not order_lock.acquire(blocking=False):
             raise Conflict(REFUND_IN_PROGRESS)
@@ -428,6 +430,11 @@ class BigCommerceStore:
         if order is None:
             raise NotFound(f"Order {order_id} not found.")
         return order
+
+    @property
+    def _refusing_concurrent(self) -> bool:
+        """Whether a refund of an order that has one in progress is refused (readback.py)."""
+        return self.read_back.concurrent_refunds is ConcurrentRefunds.REFUSE
 
     def _committing_late(self, order_id: int) -> bool:
         return any(late.order_id == order_id for late in self._late_commits)

@@ -1,9 +1,10 @@
 """A create whose answer is lost: found on evidence, proven absent, or held for a person; never made twice.
 
 Every story runs under each reading of what BigCommerce's docs leave open about reading refunds back
-(refund_sync_sandbox/bigcommerce/readback.py): reasons echoed on the items, only at the top level, not at
-all, and refund lists that lag the create. The engine must come to the same end under each, or hold
-the refund for a person; it never creates a refund on absence of evidence.
+(refund_sync_sandbox/bigcommerce/readback.py): reasons echoed on the items, only at the top level, not
+at all; refund lists that lag the create; requested amounts read back null, concurrent refunds accepted.
+The engine must come to the same end under each, or hold the refund for a person; it never creates a
+refund on absence of evidence.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from refund_sync.domain.state import SyncStatus
 from refund_sync.services.operator_decisions import DecisionRefused
 from refund_sync.services.refund_state import RefundLedger
 from refund_sync_sandbox.bigcommerce import ReadBack, ReasonEcho
+from refund_sync_sandbox.bigcommerce.readback import ConcurrentRefunds
 from refund_sync_sandbox.lambda_runtime import DrainReport
 from refund_sync_sandbox.sandbox import Sandbox
 from refund_sync_sandbox.scenarios import CAP, MUG, TEE, address, order, other_line
@@ -43,6 +45,9 @@ READINGS = {
     "top-level-reason-only": ReadBack(ReasonEcho.TOP_ONLY),
     "no-reasons": ReadBack(ReasonEcho.NONE),
     "no-reasons-lagging-lists": ReadBack(ReasonEcho.NONE, list_lag_seconds=30),
+    "no-reasons-no-amounts-concurrent-accepted": ReadBack(
+        ReasonEcho.NONE, amounts_echoed=False, concurrent_refunds=ConcurrentRefunds.ACCEPT
+    ),
 }
 
 

@@ -598,14 +598,19 @@ class RefundEngine:
             return self._recovered(refund, state, verdict, order_id)
         if verdict.verdict is Verdict.TOO_EARLY:
             raise TransientFailure(verdict.detail)
+        elsewhere = sorted({a.order_id for a in state.open_attempts if a.sends and a.order_id != order_id})
         if verdict.verdict is Verdict.UNCERTAIN:
+            moved = (
+                f"NetSuite now names order {order_id}, not {', '.join(map(str, elsewhere))}; "
+                if elsewhere
+                else ""
+            )
             raise RefundProblem(
-                Reason.CREATE_UNCERTAIN,
-                f"{verdict.detail}: " + "; ".join(c.describe() for c in verdict.candidates),
+                Reason.ORDER_CHANGED_AFTER_SUBMIT if elsewhere else Reason.CREATE_UNCERTAIN,
+                f"{moved}{verdict.detail}: " + "; ".join(c.describe() for c in verdict.candidates),
                 transition=Transition.RECONCILE,
                 candidates=[candidate.refund.id for candidate in verdict.candidates],
             )
-        elsewhere = sorted({a.order_id for a in state.open_attempts if a.sends and a.order_id != order_id})
         if elsewhere:
             raise RefundProblem(
                 Reason.ORDER_CHANGED_AFTER_SUBMIT,
