@@ -1,7 +1,8 @@
 """Measure 4: cold start on the runtime's Python, from the built layout, today's layout beside it.
 
 - Two builds: this tree's `sam build` (.aws-sam/build, rebuilt when older than the sources) and
-  today's, the tree of BASELINE (main before issue 15) exported with `git archive` and built the same
+  today's, the tree of BASELINE ($BENCH_BASELINE: a commit of the layout deployed before, by default the
+  last one without bytecode in its layers) exported with `git archive` and built the same
   way into .aws-sam/bench-baseline/<commit> (kept: a commit never changes).
 - Layout: each function as Lambda holds it (tests/packaging/layout.py): its code and layers, the
   runtime's AWS SDK beside them, run by CPython 3.13 with nothing else on its path.
@@ -55,7 +56,8 @@ from tests.packaging.layout import (
     sam_build,
 )
 
-BASELINE = "f98d4c51209c19f71d7148cecfa9c891f54aec88"  # main before issue 15: what is deployed today
+# The layout compared with: the last commit whose layers shipped without bytecode and with the AWS SDK.
+BASELINE = os.environ.get("BENCH_BASELINE", "f98d4c51209c19f71d7148cecfa9c891f54aec88")
 WORK = ROOT / ".aws-sam" / "bench-layouts"
 POWERTOOLS = "aws-lambda-powertools"
 IMPORT_RUNS = 5

@@ -1,9 +1,9 @@
 """What the commands do. Reads and decides; views.py draws.
 
 Looking (status, show, failures, the redrive preview) reads the state table and the queues with the
-user's own role. Acting (preview, sync, redrive, discard, resolve) asks the operator function, which
-runs in the stack with its credentials: `ask_operator` is the one way in, for a stack and the sandbox
-alike (the sandbox serves Lambda's Invoke API for its functions).
+user's own role. Acting (preview, sync, redrive, discard, resolve, confirm, recreate) asks the operator
+function, which runs in the stack with its credentials: `ask_operator` is the one way in, for a stack and
+the sandbox alike (the sandbox serves Lambda's Invoke API for its functions).
 """
 
 from __future__ import annotations

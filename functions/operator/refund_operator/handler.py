@@ -1,4 +1,5 @@
-"""Operator Lambda: what the refund-sync CLI asks of the stack (preview, sync, redrive, discard, resolve)."""
+"""Operator Lambda: what the refund-sync CLI asks of the stack (preview, sync, redrive, discard, resolve,
+confirm, recreate)."""
 
 import warnings
 from typing import Any

@@ -23,6 +23,9 @@ from refund_sync.domain.policy import (
     TaxOnlyRule,
 )
 
+# A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
+STATE_WRITE_SECONDS = 5.0
+
 
 class NetSuiteAuthMethod(StrEnum):
     TBA = "tba"  # OAuth 1.0a token-based authentication, HMAC-SHA256
@@ -197,7 +200,7 @@ class Settings(BaseSettings):
         """The least time left in which a refund is started: its order read and quote, then the create and
         the record of its answer (each BigCommerce call may take the whole timeout). Less, and it waits
         for the next delivery: a create is never cut off mid-way by the function's timeout."""
-        return 3 * self.bigcommerce_timeout_seconds + 5
+        return 3 * self.bigcommerce_timeout_seconds + STATE_WRITE_SECONDS
 
     @model_validator(mode="after")
     def _times_agree(self) -> Settings:

@@ -500,7 +500,7 @@ def discard(operator: Operator, request: DiscardRequest) -> dict[str, Any]:
 # -- resolve ----------------------------------------------------------------------------------------------
 CANNOT_RESOLVE = {
     SyncStatus.SYNCED: "it is SYNCED (BigCommerce refund {refund_id}): there is nothing to resolve",
-    SyncStatus.SKIPPED: "it is SKIPPED (the loop guard: it came from BigCommerce) and is never sent",
+    SyncStatus.SKIPPED: "it is SKIPPED ({reason}) and is never sent",
     SyncStatus.SUBMITTING: (
         "a BigCommerce create of it may be in flight (SUBMITTING): wait until the consumer records its "
         "outcome (`refund-sync show`), then decide"
@@ -524,7 +524,9 @@ def resolve(operator: Operator, request: ResolveRequest) -> dict[str, Any]:
         raise OperatorError(
             "CANNOT_RESOLVE",
             f"{previous.document_number}: "
-            + CANNOT_RESOLVE[previous.status].format(refund_id=previous.bigcommerce_refund_id),
+            + CANNOT_RESOLVE[previous.status].format(
+                refund_id=previous.bigcommerce_refund_id, reason=previous.reason_code or "the loop guard"
+            ),
             status=previous.status.value,
         )
     refund = _refund_of(operator, reference, mine, previous)

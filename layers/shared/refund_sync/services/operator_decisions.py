@@ -17,6 +17,7 @@ from refund_sync.adapters.bigcommerce import (
     BigCommerceError,
     bigcommerce_client_from_settings,
 )
+from refund_sync.adapters.refund_queue import ORDER_NUMBER
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import CreatedRefund
@@ -57,7 +58,7 @@ class OperatorDecisions:
 
     def _orders_sent_to(self, state: RefundState) -> list[int]:
         orders = {attempt.order_id for attempt in state.create_attempts}
-        if state.bigcommerce_order_id and state.bigcommerce_order_id.isdigit():
+        if state.bigcommerce_order_id and ORDER_NUMBER.fullmatch(state.bigcommerce_order_id):
             orders.add(int(state.bigcommerce_order_id))
         return sorted(orders)
 

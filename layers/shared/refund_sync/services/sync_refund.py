@@ -34,7 +34,7 @@ from refund_sync.adapters.bigcommerce import (
 )
 from refund_sync.adapters.refund_queue import ORDER_NUMBER
 from refund_sync.adapters.state_store import StateConflict
-from refund_sync.config import Settings
+from refund_sync.config import STATE_WRITE_SECONDS, Settings
 from refund_sync.domain.bigcommerce import (
     BigCommerceOrder,
     CreatedRefund,
@@ -86,9 +86,6 @@ from refund_sync.domain.state import (
 from refund_sync.observability import Metric, count, count_by, count_problem, logger
 from refund_sync.services.netsuite_write_back import WriteBack
 from refund_sync.services.refund_state import RefundLedger, interrupted_status
-
-# A state write (DynamoDB, a few ms; retried by botocore) with room to spare, after a create's answer.
-STATE_WRITE_SECONDS = 5.0
 
 # Where a zero refund may be skipped from: new, or any status a create was never started from.
 _SKIPPABLE = frozenset({SyncStatus.PENDING, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN})

@@ -16,7 +16,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -24,7 +23,7 @@ from refund_sync.adapters.netsuite.auth import build_auth, parse_credentials
 from refund_sync.adapters.netsuite.client import NetSuiteClient, RetryPolicy
 from refund_sync.adapters.netsuite.errors import NetSuiteError
 from refund_sync.config import NetSuiteAuthMethod, Settings
-from refund_sync.domain.mapping import check_netsuite_totals
+from refund_sync.domain.mapping import MappingRules, check_netsuite_totals
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.reasons import RefundProblem
 
@@ -45,7 +44,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _describe(refund: NetSuiteRefund) -> str:
     try:
-        check_netsuite_totals(refund, tolerance=Decimal(0))
+        check_netsuite_totals(refund, MappingRules().netsuite_rounding)  # as the engine checks them
         adds_up = "adds up"
     except RefundProblem as problem:
         adds_up = f"DOES NOT ADD UP: {problem.detail}"
