@@ -323,7 +323,9 @@ def measure_cold_start(progress: Callable[[str], None] = lambda _: None) -> Cold
     for _ in range(EVENT_RUNS):
         for function in functions:
             for build, sampled in (("now", False), ("now", True), ("today", True)):
-                deployed = layouts[(build, function, "with" if build == "now" else "without")]
+                deployed = layouts.get((build, function, "with" if build == "now" else "without"))
+                if deployed is None:  # a function the baseline did not have
+                    continue
                 wall, cpu = _first_event(deployed, sampled=sampled)
                 cold[function].first_event.setdefault((build, sampled), Timing()).add(wall, cpu)
     progress("refund-sync --help")

@@ -163,7 +163,12 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
     python = f"Python {result.python}" + (f" ({'; '.join(result.notes)})" if result.notes else "")
     for cold in result.functions:
         now, now_bare = cold.imports[("now", "with")], cold.imports[("now", "without")]
-        today, today_compiled = cold.imports[("today", "without")], cold.imports[("today", "with")]
+        today, today_compiled = cold.imports.get(("today", "without")), cold.imports.get(("today", "with"))
+        before = (
+            f"today {today.text} as shipped (no bytecode), {today_compiled.text} compiled here"
+            if today and today_compiled
+            else "new since the baseline"
+        )
         heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in list(cold.heaviest.items())[:4])
         target = IMPORT_TARGET_MS.get(cold.function)
         rows.append(
@@ -172,7 +177,7 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
                 f"(median of {len(now.runs_ms)})",
                 f"{now.text} with its bytecode "
                 f"({cold.compiled_at_import[('now', 'with')]} modules compiled), {now_bare.text} without; "
-                f"today {today.text} as shipped (no bytecode), {today_compiled.text} compiled here; "
+                f"{before}; "
                 f"heaviest now (ms, own modules): {heaviest}",
                 f"<= {target} ms" if target else "report",
                 now.median_ms <= target if target else None,
@@ -182,12 +187,13 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
         if cold.function not in EVENT_OF:
             continue
         unsampled, sampled = cold.first_event[("now", False)], cold.first_event[("now", True)]
-        today = cold.first_event[("today", True)]
+        today = cold.first_event.get(("today", True))
         rows.append(
             Row(
                 f"4. cold start: import + first event, {cold.function} on events/{EVENT_OF[cold.function]} "
                 f"(median of {len(sampled.runs_ms)}, fresh sandbox each)",
-                f"{unsampled.text} untraced, {sampled.text} traced; today {today.text} traced",
+                f"{unsampled.text} untraced, {sampled.text} traced; "
+                + (f"today {today.text} traced" if today else "new since the baseline"),
                 "report",
                 None,
             )
