@@ -164,7 +164,7 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
     for cold in result.functions:
         now, now_bare = cold.imports[("now", "with")], cold.imports[("now", "without")]
         today, today_compiled = cold.imports.get(("today", "without")), cold.imports.get(("today", "with"))
-        before = (
+        compared = (
             f"today {today.text} as shipped (no bytecode), {today_compiled.text} compiled here"
             if today and today_compiled
             else "new since the baseline"
@@ -177,7 +177,7 @@ def cold_start_rows(result: ColdStartResult) -> list[Row]:
                 f"(median of {len(now.runs_ms)})",
                 f"{now.text} with its bytecode "
                 f"({cold.compiled_at_import[('now', 'with')]} modules compiled), {now_bare.text} without; "
-                f"{before}; "
+                f"{compared}; "
                 f"heaviest now (ms, own modules): {heaviest}",
                 f"<= {target} ms" if target else "report",
                 now.median_ms <= target if target else None,
