@@ -8,6 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from refund_sync.domain.bigcommerce import CreatedRefund, RefundPayment
 from refund_sync.domain.checkpoint import Checkpoint
 from refund_sync.domain.money import CENT, allocate, to_cents
 
@@ -46,3 +47,20 @@ def test_allocation_never_creates_or_loses_a_cent(amount: Decimal, weights: list
 def test_rounding_is_half_up_as_bigcommerce_rounds() -> None:
     assert to_cents(Decimal("2.345")) == Decimal("2.35")
     assert to_cents(Decimal("2.344")) == Decimal("2.34")
+
+
+def test_a_refund_paid_back_is_what_its_payments_paid_not_a_total_that_may_be_before_tax() -> None:
+    # On an order priced before tax, a refund's total_amount may be read as the quote's total is: 20.00
+    # before 1.65 of tax, while its payments paid 21.65.
+    refund = CreatedRefund(
+        id=1,
+        order_id=100,
+        total_amount=Decimal("20.00"),
+        total_tax=Decimal("1.65"),
+        payments=(
+            RefundPayment(provider_id="braintree", amount=Decimal("16.65")),
+            RefundPayment(provider_id="giftcertificate", amount=Decimal("5.00"), offline=True),
+        ),
+    )
+    assert refund.paid == Decimal("21.65")
+    assert refund.model_copy(update={"payments": ()}).paid == Decimal("20.00")  # nothing else to go by

@@ -167,6 +167,78 @@ def test_a_second_gateway_that_can_only_be_refunded_offline_names_only_that_part
     assert "Stripe" in problem.value.detail and "Braintree" not in problem.value.detail
 
 
+def test_a_second_gateway_flagged_offline_provider_as_the_spec_example_shows_is_never_recorded() -> None:
+    # orders.v3.yml's PaymentOption example: PayPal Express, offline and offline_provider, "Multiple online
+    # refunds are not available." Its money must move: recording it would leave the customer unpaid.
+    paypal = PaymentOption(
+        provider_id="checkout_paypalexpress",
+        provider_description="Paypal Express",
+        amount=D("13.00"),
+        offline=True,
+        offline_provider=True,
+        offline_reason="Multiple online refunds are not available.",
+    )
+    card = CARD_PART.model_copy(update={"amount": D("20.00")})
+    for method in ((card, paypal), (paypal.model_copy(update={"amount": D("33.00")}),)):
+        with pytest.raises(RefundProblem) as problem:
+            choose_payments(
+                quote(method, (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+            )
+        assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
+        assert "Paypal Express" in problem.value.detail
+
+
+def test_an_offline_provider_beside_an_online_gateway_is_not_an_offline_order() -> None:
+    deposit = PaymentOption(
+        provider_id="bankdeposit",
+        amount=D("13.00"),
+        offline=True,
+        offline_provider=True,
+        offline_reason="This is an offline payment provider.",
+    )
+    card = CARD_PART.model_copy(update={"amount": D("20.00")})
+    with pytest.raises(RefundProblem) as problem:
+        choose_payments(
+            quote((card, deposit), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+        )
+    assert problem.value.reason is Reason.REFUND_METHOD_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "provider",
+    [
+        PaymentOption(provider_id="cod", amount=D("33.00"), offline=True, offline_provider=True),
+        PaymentOption(
+            provider_id="net30",
+            provider_description="Net 30 terms",
+            amount=D("33.00"),
+            offline=True,
+            offline_provider=True,
+            offline_reason="This is an offline payment provider.",
+        ),
+    ],
+    ids=["known offline method", "a method the quote calls an offline provider"],
+)
+def test_an_order_paid_outside_bigcommerce_is_recorded_offline(provider: PaymentOption) -> None:
+    payments = choose_payments(
+        quote((provider,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert [(p.provider_id, p.offline) for p in payments] == [(provider.provider_id, True)]
+
+
+def test_an_order_paid_by_gift_certificate_alone_may_come_back_as_store_credit() -> None:
+    paid = order(Product("TEE", 1, D("30.00")))
+    gift_only = paid.model_copy(update={"gift_certificate_amount": paid.total_inc_tax})
+    payments = choose_payments(
+        quote((STORE_CREDIT,), (CUSTOM,)), gift_only, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+    )
+    assert [p.provider_id for p in payments] == ["storecredit"]
+    with pytest.raises(RefundProblem):  # but store credit is not the way back for a card order
+        choose_payments(
+            quote((STORE_CREDIT,), (CUSTOM,)), MEMBER, RefundMethodPolicy.ORIGINAL, paid_out_by_netsuite=False
+        )
+
+
 def test_methods_that_pay_different_amounts_are_not_taken() -> None:
     short = CARD.model_copy(update={"amount": D("32.99")})
     with pytest.raises(RefundProblem) as problem:

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from refund_sync.domain.reasons import Reason
 from refund_sync.domain.revision import Delivery, classify_delivery, content_hash, remember
 from refund_sync.domain.state import (
+    REOPENED_BY_AN_EDIT,
     CreateAttempt,
     NextStep,
     OrderBaseline,
@@ -112,10 +114,28 @@ def test_a_synced_refund_edited_in_netsuite_is_held_not_created_again() -> None:
     assert next_step(synced, Delivery.CHANGED, dry_run=False) is NextStep.CHANGED_AFTER_SYNC
 
 
-@pytest.mark.parametrize("status", [SyncStatus.SKIPPED, SyncStatus.RESOLVED])
-def test_skipped_and_resolved_refunds_stay_so_whatever_arrives(status: SyncStatus) -> None:
+@pytest.mark.parametrize(
+    ("status", "reason_code"),
+    [(SyncStatus.SKIPPED, "CREATED_FROM_BIGCOMMERCE"), (SyncStatus.RESOLVED, "RESOLVED_BY_HAND")],
+)
+def test_refunds_skipped_by_the_loop_guard_or_resolved_stay_so_whatever_arrives(
+    status: SyncStatus, reason_code: str
+) -> None:
     for delivery in (Delivery.SAME, Delivery.CHANGED):
-        assert next_step(a_state(status), delivery, dry_run=False) is NextStep.ALREADY_DONE
+        state = a_state(status, reason_code=reason_code)
+        assert next_step(state, delivery, dry_run=False) is NextStep.ALREADY_DONE
+
+
+def test_a_zero_refund_skipped_is_due_again_only_when_its_content_changes() -> None:
+    skipped = a_state(SyncStatus.SKIPPED, reason_code=Reason.ZERO_AMOUNT.name)
+    assert next_step(skipped, Delivery.CHANGED, dry_run=False) is NextStep.REOPEN
+    assert next_step(skipped, Delivery.SAME, dry_run=False) is NextStep.ALREADY_DONE
+    assert next_step(skipped, Delivery.STALE, dry_run=False) is NextStep.STALE
+
+
+def test_the_reasons_an_edit_reopens_are_reasons_that_skip() -> None:
+    for code in REOPENED_BY_AN_EDIT:
+        assert Reason[code].outcome.value == SyncStatus.SKIPPED.value
 
 
 def test_an_old_body_redriven_changes_nothing_whatever_the_status() -> None:

@@ -478,6 +478,8 @@ class RefundRecord:
     total_amount: Decimal
     total_tax: Decimal
     uses_merchant_override_values: bool
+    # What the API shows as `total_amount` when it differs (the RefundTotal reading); None: total_amount
+    shown_total_amount: Decimal | None = None
 
     @property
     def reason(self) -> str:

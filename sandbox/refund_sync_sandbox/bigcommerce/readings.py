@@ -86,6 +86,25 @@ class GiftCertificateRefund(StrEnum):
     ONLINE = "online"  # the certificate itself credited back, online
 
 
+class SecondGateway(StrEnum):
+    """How the quote flags the share of a second online gateway, which BigCommerce refunds only offline.
+    `offline_provider` is "if the payment provider is a strictly offline provider, such as cash on delivery
+    or bank deposit", yet the PaymentOption example sets it on PayPal Express with "Multiple online refunds
+    are not available." (orders.v3.yml, `PaymentOption`)."""
+
+    NOT_A_PROVIDER = "not_a_provider"  # offline, offline_provider false: as the field's description says
+    FLAGGED_PROVIDER = "flagged_provider"  # offline and offline_provider true: as the example shows
+
+
+class RefundTotal(StrEnum):
+    """What a refund's `total_amount` holds on an order priced before tax. It is an `Amount`, as the
+    quote's `total_refund_amount` is (orders.v3.yml, `Refund`); nothing says whether it follows the quote's
+    `tax_inclusive` or always counts the tax its payments paid."""
+
+    WITH_TAX = "with_tax"  # what the payments paid, tax included
+    LIKE_QUOTE = "like_quote"  # as the quote's total: before tax where the quote's total is
+
+
 class TaxFlagName(StrEnum):
     """The quote's flag: `tax_inclusive` in the spec, `is_tax_included` in the refunds guide's example."""
 
@@ -104,6 +123,8 @@ class StoreReadings:
     adjustment: AdjustmentPlace = AdjustmentPlace.IN_TOTAL
     gift_certificates: GiftCertificateRefund = GiftCertificateRefund.OFFLINE
     tax_flag: TaxFlagName = TaxFlagName.TAX_INCLUSIVE
+    second_gateway: SecondGateway = SecondGateway.NOT_A_PROVIDER
+    refund_total: RefundTotal = RefundTotal.WITH_TAX
 
     def label(self) -> str:
         default = StoreReadings(pricing=self.pricing)
@@ -132,4 +153,6 @@ def every_reading(pricing: TaxPricing) -> list[StoreReadings]:
     for gift in (GiftCertificateRefund.STORE_CREDIT, GiftCertificateRefund.ONLINE):
         readings.append(StoreReadings(pricing=pricing, gift_certificates=gift))
     readings.append(StoreReadings(pricing=pricing, tax_flag=TaxFlagName.IS_TAX_INCLUDED))
+    readings.append(StoreReadings(pricing=pricing, second_gateway=SecondGateway.FLAGGED_PROVIDER))
+    readings.append(StoreReadings(pricing=pricing, refund_total=RefundTotal.LIKE_QUOTE))
     return readings

@@ -36,6 +36,7 @@ from refund_sync_sandbox.bigcommerce.readings import (
     AmountBasis,
     GiftCertificateRefund,
     Rounding,
+    SecondGateway,
     StoreReadings,
 )
 
@@ -461,8 +462,14 @@ def _original_method(
         else:
             online_gateways += 1
             reason = "" if online_gateways == 1 else MULTIPLE_ONLINE_REASON
+            flagged = bool(reason) and readings.second_gateway is SecondGateway.FLAGGED_PROVIDER
             option = _option(
-                tender.provider_id, tender.provider_description, share, offline=bool(reason), reason=reason
+                tender.provider_id,
+                tender.provider_description,
+                share,
+                offline=bool(reason),
+                provider=flagged,
+                reason=reason,
             )
         options.append(replace(option, tender_provider_id=tender.provider_id))
     return options if amount > 0 and left == 0 else []

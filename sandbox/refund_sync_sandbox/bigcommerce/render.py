@@ -389,7 +389,9 @@ def refund_json(
         "user_id": refund.user_id,
         "created": refund.created.isoformat(),
         "reason": refund.reason if echo is not ReasonEcho.NONE else "",
-        "total_amount": refund.total_amount,
+        "total_amount": refund.total_amount
+        if refund.shown_total_amount is None
+        else refund.shown_total_amount,
         "total_tax": refund.total_tax,
         "uses_merchant_override_values": refund.uses_merchant_override_values,
         "items": items,

@@ -56,6 +56,7 @@ from refund_sync_sandbox.bigcommerce.readings import (
     DEFAULT_READINGS,
     AdjustmentPlace,
     QuoteTotal,
+    RefundTotal,
     StoreReadings,
     TaxPricing,
 )
@@ -484,11 +485,22 @@ class BigCommerceStore:
             total_amount=amount,
             total_tax=tax,
             uses_merchant_override_values=override is not None,
+            shown_total_amount=self._shown_total(order, amount, tax),
         )
         self._next_refund_id += 1
         self._refunds.append(record)
         self._settle_status(order)
         return record
+
+    def _shown_total(self, order: Order, amount: Decimal, tax: Decimal) -> Decimal | None:
+        """The refund's `total_amount` as the API shows it, where the RefundTotal reading makes it differ
+        from what the payments paid: before tax, as the quote's total is on this order."""
+        quote_before_tax = (
+            not order.prices_include_tax
+            and self.readings.quote_total is QuoteTotal.EXCLUDES_TAX
+            and self.readings.refund_total is RefundTotal.LIKE_QUOTE
+        )
+        return amount - tax if quote_before_tax else None
 
     def _payment(self, order: Order, offline: bool, option: PaymentOption) -> RefundedPayment:
         tender = order.tender(option.tender_provider_id) if option.tender_provider_id else None

@@ -73,5 +73,6 @@ def assert_synced_to_the_cent(sandbox: Sandbox, ns: NetSuiteRefund, *, per_line:
     assert synced.status is SyncStatus.SYNCED, (synced.reason_code, synced.reason_detail)
     (refund,) = bigcommerce_refunds(sandbox, int(ns.bigcommerce_order_id or 0))
     assert synced.refunded_amount == refund.total_amount
+    assert synced.quoted_amount == refund.total_amount  # what moves, tax included, whatever the quote's basis
     assert abs(refund.total_amount - ns.total) <= D("0.01") * per_line, (refund.total_amount, ns.total)
     return synced

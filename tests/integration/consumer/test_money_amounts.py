@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from refund_sync.domain.netsuite import Origin
 from refund_sync.domain.state import SyncStatus
 from refund_sync_sandbox.bigcommerce.readings import (
     TaxPricing,
@@ -79,6 +80,68 @@ def test_a_held_refund_edited_to_zero_in_netsuite_is_skipped(sandbox: Sandbox) -
     skipped = state(sandbox, ns)
     assert (skipped.status, skipped.reason_code) == (SyncStatus.SKIPPED, "ZERO_AMOUNT")
     assert bigcommerce_refunds(sandbox, 332) == []
+
+
+def test_a_zero_credit_memo_given_lines_later_is_synced_once(sandbox: Sandbox) -> None:
+    # Given a credit memo saved empty, and SKIPPED as a zero refund
+    sandbox.store.seed([order(333, [TEE.order_line(1, 1, 23)], [address(23, D("5.00"))])])
+    zero = netsuite_refund(sandbox, 333, [], tran_id="CM-333")
+    sync_now(sandbox, zero)
+    assert state(sandbox, zero).status is SyncStatus.SKIPPED
+
+    # When support adds the line it was meant to refund, and the schedule's sweep runs
+    line = TEE.refund_line(1, 1)
+    edited = sandbox.account.edit(
+        zero.id,
+        lines=[line],
+        subtotal=line.amount,
+        tax_total=line.tax_amount,
+        total=line.amount + line.tax_amount,
+    )
+    sandbox.run_poller()
+    sandbox.drain()
+
+    # Then it is synced for its new total, once, and a later sweep or redelivery adds nothing
+    synced = state(sandbox, edited)
+    assert synced.status is SyncStatus.SYNCED, (synced.reason_code, synced.reason_detail)
+    (refund,) = bigcommerce_refunds(sandbox, 333)
+    assert refund.total_amount == edited.total
+    sandbox.run_poller()
+    deliver_again(sandbox, edited, copy="edited-again")
+    sync_now(sandbox, edited)
+    assert len(bigcommerce_refunds(sandbox, 333)) == 1
+    assert state(sandbox, edited).status is SyncStatus.SYNCED
+
+
+def test_a_refund_the_loop_guard_skipped_stays_skipped_when_edited(sandbox: Sandbox) -> None:
+    # Given a refund imported from BigCommerce (the loop guard's external id), SKIPPED
+    sandbox.store.seed([order(334, [TEE.order_line(1, 2, 24)], [address(24, D("5.00"))])])
+    line = TEE.refund_line(1, 1)
+    imported = netsuite_refund(
+        sandbox, 334, [line], tran_id="CM-334", origin=Origin(external_id="bc-refund-9")
+    )
+    sandbox.run_poller()
+    sandbox.drain()
+    assert state(sandbox, imported).status is SyncStatus.SKIPPED
+
+    # When its content is edited in NetSuite, swept again, and even delivered straight to the consumer
+    two = line.model_copy(
+        update={"quantity": D(2), "amount": 2 * line.amount, "tax_amount": 2 * line.tax_amount}
+    )
+    edited = sandbox.account.edit(
+        imported.id,
+        lines=[two],
+        subtotal=two.amount,
+        tax_total=two.tax_amount,
+        total=two.amount + two.tax_amount,
+    )
+    sandbox.run_poller()
+    sandbox.drain()
+    deliver_again(sandbox, edited, copy="edited")
+
+    # Then nothing reaches BigCommerce: it came from there
+    assert state(sandbox, edited).status is SyncStatus.SKIPPED
+    assert bigcommerce_refunds(sandbox, 334) == []
 
 
 # -- 6: fees and gift wrapping ---------------------------------------------------------------------

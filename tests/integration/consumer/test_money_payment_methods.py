@@ -13,6 +13,7 @@ from refund_sync.domain.state import SyncStatus
 from refund_sync_sandbox.bigcommerce import Tender
 from refund_sync_sandbox.bigcommerce.readings import (
     GiftCertificateRefund,
+    SecondGateway,
     StoreReadings,
     TaxPricing,
 )
@@ -124,6 +125,63 @@ def test_a_gift_certificate_and_card_order_syncs_once_the_card_settles_naming_bo
     }[reading]
     assert synced.refund_method == expected
     assert sandbox.store.snapshot(320).order.status_id == 4
+
+
+@pytest.mark.parametrize("reading", list(GiftCertificateRefund), ids=lambda reading: reading.value)
+def test_an_order_paid_by_gift_certificate_alone_syncs_under_every_reading(
+    sandbox: Sandbox, pricing: TaxPricing, reading: GiftCertificateRefund
+) -> None:
+    sandbox.store.use_readings(StoreReadings(pricing=pricing, gift_certificates=reading))
+    tax = tax_of(pricing)
+    gift = order(
+        322, [CAP.order_line(1, 1, 20, tax=tax)], [address(20, D("5.00"), tax=tax)], paid_by="giftcertificate"
+    )
+    ns = case(sandbox, gift, [CAP.refund_line(1, 1, tax_rate=tax)], tran_id="CM-322")
+
+    sync_now(sandbox, ns)
+
+    synced = assert_synced_to_the_cent(sandbox, ns, per_line=1)
+    assert (
+        synced.refund_method
+        == {
+            GiftCertificateRefund.OFFLINE: "giftcertificate (offline)",
+            GiftCertificateRefund.STORE_CREDIT: "storecredit",
+            GiftCertificateRefund.ONLINE: "giftcertificate",
+        }[reading]
+    )
+
+
+@pytest.mark.parametrize("flags", list(SecondGateway), ids=lambda flags: flags.value)
+def test_an_order_paid_by_two_gateways_is_never_recorded_offline_for_the_second(
+    sandbox: Sandbox, pricing: TaxPricing, flags: SecondGateway
+) -> None:
+    # Given an order paid partly by PayPal and partly by card, which BigCommerce refunds online only once,
+    # offering the second gateway's share offline (flagged as an offline provider, as the spec's example)
+    sandbox.store.use_readings(StoreReadings(pricing=pricing, second_gateway=flags))
+    tax = tax_of(pricing)
+    two = order(
+        323,
+        [CAP.order_line(1, 2, 21, tax=tax)],
+        [address(21, D("5.00"), tax=tax)],
+        tenders=[Tender(provider_id="checkout_paypalexpress", amount=D("10.00"))],
+    )
+    ns = case(
+        sandbox,
+        two,
+        [CAP.refund_line(1, 2, tax_rate=tax)],
+        shipping_amount=D("5.00"),
+        shipping_tax=(D("5.00") * tax).quantize(D("0.01")),
+        tran_id="CM-323",
+    )
+
+    # When the whole order is refunded
+    sync_now(sandbox, ns)
+
+    # Then nothing is recorded as refunded that BigCommerce would not pay: the refund stops, naming why
+    failed = state(sandbox, ns)
+    assert (failed.status, failed.reason_code) == (SyncStatus.FAILED, "REFUND_METHOD_UNAVAILABLE")
+    assert "only offline" in (failed.reason_detail or "")
+    assert bigcommerce_refunds(sandbox, 323) == []
 
 
 def test_a_store_credit_and_card_order_gives_back_both(sandbox: Sandbox, pricing: TaxPricing) -> None:

@@ -308,6 +308,15 @@ class CreatedRefund(Frozen):
     payments: tuple[RefundPayment, ...] = ()
 
     @property
+    def paid(self) -> Decimal:
+        """What the refund paid back, tax included: the sum of its payments, each an `Amount` "that can be
+        charged/refunded with payment providers" (orders.v3.yml). `total_amount` only where it lists no
+        payments: on an order priced before tax it may be read before tax, as a quote's total is."""
+        if self.payments:
+            return to_cents(total(payment.amount for payment in self.payments))
+        return to_cents(self.total_amount)
+
+    @property
     def declined_payments(self) -> tuple[RefundPayment, ...]:
         return tuple(payment for payment in self.payments if payment.is_declined)
 

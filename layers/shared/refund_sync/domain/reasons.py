@@ -114,8 +114,8 @@ class Reason(Enum):
         Outcome.SKIPPED,
         "The refund's total is zero (e.g. a credit memo that only moves a balance), so BigCommerce has "
         "nothing to refund; it was recorded SKIPPED before any BigCommerce call.",
-        "Nothing to do. A skipped refund is not sent again: if money should move after all, make a new "
-        "refund in NetSuite (or refund it by hand in BigCommerce).",
+        "Nothing to do. If money should move after all, edit the refund in NetSuite (its lines and total): "
+        "the next sweep sends it again and it syncs like a new refund.",
     )
     NO_MATCHING_FEE = ReasonInfo(
         Outcome.FAILED,

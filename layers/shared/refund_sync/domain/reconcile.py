@@ -52,7 +52,7 @@ class Candidate:
         created = self.refund.created.isoformat(timespec="seconds") if self.refund.created else "?"
         return (
             f"refund {self.refund.id} on order {self.order_id} "
-            f"({to_cents(self.refund.total_amount)}, created {created}): {self.why}"
+            f"({self.refund.paid}, created {created}): {self.why}"
         )
 
 

@@ -25,7 +25,7 @@ from refund_sync.domain.bigcommerce import (
     RefundQuote,
     payments_total,
 )
-from refund_sync.domain.money import to_cents
+from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.policy import OfflinePaymentRule, RefundMethodPolicy
 from refund_sync.domain.reasons import Reason, RefundProblem
 
@@ -36,6 +36,12 @@ RECORD_ONLY = "custom"  # BigCommerce's "refunded externally": the order shows r
 GIFT_CERTIFICATES = frozenset(
     {"giftcertificate", "gift_certificate", "giftcertificates", "gift_certificates"}
 )
+# BigCommerce's offline payment methods (bank deposit, cash on delivery, check, money order, pay in store;
+# a control-panel order's manual payment): `bankdeposit` is the spec's id, the others common spellings.
+OFFLINE_METHODS = frozenset({"bankdeposit", "cod", "cheque", "check", "moneyorder", "instore", "manual"})
+# What the quote says of an offline provider (orders.v3.yml, `RefundQuote_Full` example: bank deposit and
+# custom methods).
+OFFLINE_PROVIDER_REASON = "this is an offline payment provider"
 
 Method = tuple[PaymentOption, ...]
 
@@ -58,9 +64,17 @@ def part_of(option: PaymentOption) -> Part:
         return Part.STORED_VALUE
     if "settle" in option.offline_reason.casefold():
         return Part.NOT_SETTLED
-    if option.offline_provider:
+    if option.offline_provider and _paid_outside_bigcommerce(option):
         return Part.OFFLINE_PROVIDER
     return Part.UNAVAILABLE
+
+
+def _paid_outside_bigcommerce(option: PaymentOption) -> bool:
+    """The `offline_provider` flag alone proves nothing: the spec's own PaymentOption example sets it on
+    PayPal Express, a second online gateway ("Multiple online refunds are not available."), whose money
+    must move. So the provider must also be an offline method, or the quote must call it one."""
+    reason = option.offline_reason.casefold().strip().rstrip(".")
+    return option.provider_id.casefold() in OFFLINE_METHODS or reason == OFFLINE_PROVIDER_REASON
 
 
 def _providers(method: Method) -> str:
@@ -118,13 +132,18 @@ def _store_credit(quote: RefundQuote, order: BigCommerceOrder) -> list[Payment]:
     raise RefundProblem(Reason.REFUND_METHOD_UNAVAILABLE, why)
 
 
-def _is_original(method: Method, order: BigCommerceOrder) -> bool:
+def _is_original(method: Method, order: BigCommerceOrder, *, offers_gift_certificates: bool) -> bool:
     providers = {option.provider_id for option in method}
     if RECORD_ONLY in providers:
         return False
-    # A store-credit-only method is the original one only for orders paid with store credit alone.
+    # A store-credit-only method is the original one only for orders paid with store credit alone, or
+    # with gift certificates too where the quote offers their share only as store credit (nothing
+    # documents how BigCommerce gives a gift certificate's share back).
     if providers == {STORE_CREDIT}:
-        return order.store_credit_amount >= order.total_inc_tax > 0
+        stored = order.store_credit_amount + (
+            ZERO if offers_gift_certificates else order.gift_certificate_amount
+        )
+        return stored >= order.total_inc_tax > 0
     return True
 
 
@@ -136,7 +155,16 @@ def _offline_text(method: Method, kinds: set[Part]) -> str:
 
 
 def _original(quote: RefundQuote, order: BigCommerceOrder, offline_rule: OfflinePaymentRule) -> list[Payment]:
-    originals = [method for method in quote.refund_methods if _is_original(method, order)]
+    offers_gift_certificates = any(
+        option.provider_id.casefold() in GIFT_CERTIFICATES
+        for method in quote.refund_methods
+        for option in method
+    )
+    originals = [
+        method
+        for method in quote.refund_methods
+        if _is_original(method, order, offers_gift_certificates=offers_gift_certificates)
+    ]
     if not originals:
         raise RefundProblem(
             Reason.REFUND_METHOD_UNAVAILABLE,
@@ -152,7 +180,9 @@ def _original(quote: RefundQuote, order: BigCommerceOrder, offline_rule: Offline
                 return _payments(method)
     recordable = {Part.ONLINE, Part.STORED_VALUE, Part.OFFLINE_PROVIDER}
     for method, parts in zip(originals, kinds, strict=True):
-        if parts <= recordable:
+        # An order paid outside BigCommerce has no gateway payment beside it (checkout takes one payment
+        # method, gift certificates and store credit aside): such a mix is not an offline order.
+        if parts <= recordable and not {Part.ONLINE, Part.OFFLINE_PROVIDER} <= parts:
             if offline_rule is OfflinePaymentRule.HOLD:
                 raise RefundProblem(
                     Reason.OFFLINE_PAYMENT_HELD,

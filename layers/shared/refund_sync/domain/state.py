@@ -35,6 +35,9 @@ class SyncStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.RESOLVED})
+# SKIPPED for what the refund said, not for where it came from: an edit of its content makes it due again
+# (a zero credit memo given lines and a total). Reason codes, as Reason names them (reasons.py).
+REOPENED_BY_AN_EDIT = frozenset({"ZERO_AMOUNT"})
 
 
 class Transition(StrEnum):
@@ -56,6 +59,7 @@ class Transition(StrEnum):
     CONFIRM_OURS = "confirm ours"  # an operator: this BigCommerce refund is the one we created
     CONFIRM_NOT_CREATED = "confirm not created"  # an operator: none of the candidates is ours
     ALLOW_RECREATE = "allow recreate"  # an operator: every refund we made was declined; create anew
+    REOPEN = "reopen"  # a refund skipped for its content (a zero total) was edited: due again
 
 
 _S = SyncStatus
@@ -64,7 +68,8 @@ _OPEN: frozenset[SyncStatus | None] = frozenset({NEW, _S.PENDING, _S.FAILED, _S.
 
 # (from, to) pairs each kind of change may make; anything else is a bug (IllegalTransition). SYNCED leaves
 # only for a gateway decline or a NetSuite edit, keeping its BigCommerce refund; SUBMITTING only through
-# the create's answer or a reconcile; SKIPPED and RESOLVED never.
+# the create's answer or a reconcile; SKIPPED only when an edit makes a zero refund due (REOPEN); RESOLVED
+# never.
 TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] = {
     Transition.SKIP: frozenset((source, _S.SKIPPED) for source in _OPEN),  # loop guard; zero amount
     Transition.DRY_RUN: frozenset((source, _S.DRY_RUN) for source in _OPEN),
@@ -91,6 +96,7 @@ TRANSITIONS: dict[Transition, frozenset[tuple[SyncStatus | None, SyncStatus]]] =
     Transition.CONFIRM_OURS: frozenset({(_S.HELD, _S.SYNCED)}),
     Transition.CONFIRM_NOT_CREATED: frozenset({(_S.HELD, _S.PENDING)}),
     Transition.ALLOW_RECREATE: frozenset({(_S.FAILED, _S.PENDING)}),
+    Transition.REOPEN: frozenset({(_S.SKIPPED, _S.PENDING)}),
 }
 
 
@@ -273,6 +279,11 @@ class RefundState(BaseModel):
         )
 
     @property
+    def reopens_when_changed(self) -> bool:
+        """SKIPPED for its content (a zero total): an edit in NetSuite makes it due again."""
+        return self.status is SyncStatus.SKIPPED and self.reason_code in REOPENED_BY_AN_EDIT
+
+    @property
     def holds_bigcommerce_refund(self) -> bool:
         """A BigCommerce refund exists for it (synced, declined, or changed since): never create another."""
         return self.bigcommerce_refund_id is not None
@@ -285,6 +296,7 @@ class NextStep(StrEnum):
     STALE = "stale"  # an older version than the state has seen (a redrive of an old body): change nothing
     CHANGED_AFTER_SYNC = "changed_after_sync"  # NetSuite edited a refund already synced: hold, create nothing
     STANDING = "standing"  # a BigCommerce refund exists but did not settle it (declined, changed): it stands
+    REOPEN = "reopen"  # skipped for its content, which NetSuite has since changed: start again from PENDING
 
 
 def delivery_of(refund: NetSuiteRefund, state: RefundState | None) -> Delivery:
@@ -307,6 +319,8 @@ def next_step(state: RefundState | None, delivery: Delivery, *, dry_run: bool) -
     if state.status in FINAL_STATUSES:
         if state.status is SyncStatus.SYNCED and delivery is Delivery.CHANGED:
             return NextStep.CHANGED_AFTER_SYNC
+        if state.reopens_when_changed and delivery is Delivery.CHANGED:
+            return NextStep.REOPEN
         return NextStep.ALREADY_DONE
     if state.holds_bigcommerce_refund:
         return NextStep.STANDING

@@ -24,7 +24,6 @@ from refund_sync.adapters.bigcommerce import (
 from refund_sync.adapters.state_store import StateConflict, StateStore
 from refund_sync.config import Settings, get_settings
 from refund_sync.domain.bigcommerce import CreatedRefund, declined_text
-from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.reconcile import markers_echoed
 from refund_sync.domain.state import FoundBy, RefundState
@@ -133,7 +132,7 @@ class PayoutChecker:
 
     def _declined(self, state: RefundState, refund: CreatedRefund) -> None:
         detail = (
-            f"BigCommerce refund {refund.id} ({to_cents(refund.total_amount)} {state.currency}) was "
+            f"BigCommerce refund {refund.id} ({refund.paid} {state.currency}) was "
             f"declined after it was created - {declined_text(refund)}"
         )
         reason = Reason.GATEWAY_DECLINED if refund.fully_declined else Reason.PARTLY_DECLINED

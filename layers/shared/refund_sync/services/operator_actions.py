@@ -292,7 +292,7 @@ def preview(operator: Operator, request: PreviewRequest) -> dict[str, Any]:
         answer["bigcommerce_refund_id"] = state.bigcommerce_refund_id
     # What a sync would do first, decided as the engine decides it.
     step = next_step(state, delivery_of(refund, state), dry_run=operator.settings.dry_run)
-    if state is not None and state.status is SyncStatus.SKIPPED:
+    if state is not None and state.status is SyncStatus.SKIPPED and step is not NextStep.REOPEN:
         reason = Reason.__members__.get(state.reason_code or "", Reason.CREATED_FROM_BIGCOMMERCE)
         return answer | _verdict(SyncStatus.SKIPPED.value, reason, state.reason_detail or reason.meaning)
     if step in (NextStep.ALREADY_DONE, NextStep.STALE):

@@ -111,14 +111,14 @@ class OperatorDecisions:
                 "before this refund's first create was sent"
             )
         tolerance = Decimal("0.01") * max(1, len(refund.items))
-        if abs(to_cents(refund.total_amount) - to_cents(state.netsuite_total)) > tolerance:
+        if abs(refund.paid - to_cents(state.netsuite_total)) > tolerance:
             raise DecisionRefused(
-                f"BigCommerce refund {refund.id} is for {to_cents(refund.total_amount)}; this refund is for "
+                f"BigCommerce refund {refund.id} is for {refund.paid}; this refund is for "
                 f"{to_cents(state.netsuite_total)} {state.currency}"
             )
         note = (
             f"BigCommerce refund {refund.id} on order {refund.order_id} "
-            f"({to_cents(refund.total_amount)} {state.currency}) is this refund"
+            f"({refund.paid} {state.currency}) is this refund"
         )
         return self.ledger.confirmed_ours(state, refund, note)
 
@@ -163,7 +163,7 @@ class OperatorDecisions:
         if unexplained:
             raise DecisionRefused(
                 "BigCommerce now shows "
-                + ", ".join(f"refund {r.id} ({to_cents(r.total_amount)})" for r in unexplained)
+                + ", ".join(f"refund {r.id} ({r.paid})" for r in unexplained)
                 + " on the order, not among the candidates you looked at: look again, then decide"
             )
         # And the orders themselves (their refund lists may lag): more units refunded than before the send,
@@ -213,7 +213,7 @@ class OperatorDecisions:
         if paid:
             raise DecisionRefused(
                 "not every refund made for it was declined in full: "
-                + ", ".join(f"refund {r.id} ({to_cents(r.total_amount)})" for r in paid)
+                + ", ".join(f"refund {r.id} ({r.paid})" for r in paid)
                 + "; a partly paid refund is never created again"
             )
         note = "every BigCommerce refund made for it was declined in full: " + ", ".join(map(str, ours))

@@ -154,7 +154,7 @@ def worth_sending(refund: NetSuiteRefund, state: RefundState | None, *, dry_run:
     if state.status is SyncStatus.SYNCED:
         return delivery is Delivery.CHANGED
     if state.status in FINAL_STATUSES:
-        return False
+        return state.reopens_when_changed and delivery is Delivery.CHANGED
     if state.status is SyncStatus.DRY_RUN and not dry_run:
         return True
     if state.content_hash is None:  # recorded before contents were hashed
@@ -291,12 +291,23 @@ class RefundPoller:
             if why:
                 self.ledger.skipped(refund, Reason.CREATED_FROM_BIGCOMMERCE, why)
                 report.not_sent.append({**identity(refund), "why": f"imported from BigCommerce: {why}"})
-            elif state is not None and state.status in FINAL_STATUSES:
+            elif (
+                state is not None
+                and state.status in FINAL_STATUSES
+                and not (state.reopens_when_changed and delivery_of(refund, state) is Delivery.CHANGED)
+            ):
                 report.not_sent.append(
                     {
                         **identity(refund),
-                        "why": f"already {state.status.value} (BigCommerce refund "
-                        f"{state.bigcommerce_refund_id}); never refunded twice",
+                        "why": f"already {state.status.value}"
+                        + (
+                            f" (BigCommerce refund {state.bigcommerce_refund_id})"
+                            if state.bigcommerce_refund_id is not None
+                            else f" ({state.reason_code})"
+                            if state.reason_code
+                            else ""
+                        )
+                        + "; never refunded twice",
                     }
                 )
             elif (message := self._sendable(refund, "on_demand", state)) is not None:

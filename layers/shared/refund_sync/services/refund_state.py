@@ -77,7 +77,7 @@ def _refund_facts(refund: CreatedRefund, found_by: FoundBy) -> dict[str, Any]:
     return {
         "bigcommerce_refund_id": refund.id,
         "found_by": found_by,
-        "refunded_amount": to_cents(refund.total_amount),
+        "refunded_amount": refund.paid,
         "payments": payment_records(refund),
         "candidate_refund_ids": (),
     }
@@ -351,6 +351,18 @@ class RefundLedger:
             attempt=True,
             reason_code=reason.name,
             reason_detail=detail,
+        )
+
+    def reopened(self, previous: RefundState, refund: NetSuiteRefund) -> RefundState:
+        """A refund skipped for its content came back edited: PENDING again, to be worked on as new."""
+        return self._write(
+            previous,
+            refund,
+            Transition.REOPEN,
+            SyncStatus.PENDING,
+            f"edited in NetSuite since it was skipped ({previous.reason_code}): due again",
+            reason_code=None,
+            reason_detail=None,
         )
 
     def write_back_result(self, previous: RefundState, refund: NetSuiteRefund, result: str) -> RefundState:

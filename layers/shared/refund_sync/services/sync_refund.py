@@ -271,6 +271,13 @@ class RefundEngine:
             assert state is not None
             raise self._standing(refund, state)
 
+        if step is NextStep.REOPEN:
+            assert state is not None
+            try:
+                state = self.ledger.reopened(state, refund)
+            except StateConflict as error:
+                raise TransientFailure(f"could not reopen the skipped refund: {error}") from error
+
         order: BigCommerceOrder | None = None
         if step is NextStep.RECONCILE_FIRST:
             assert state is not None
@@ -457,7 +464,7 @@ class RefundEngine:
             state,
             refund,
             items=plan.descriptions,
-            quoted=to_cents(preview.quote.total_refund_amount),
+            quoted=preview.refund_total,
             payments=payments,
             create=create,
         )
@@ -504,7 +511,7 @@ class RefundEngine:
                 found=created,
                 settle_attempts=True,
             )
-        note = f"BigCommerce refund {created.id}: {to_cents(created.total_amount)} {refund.currency}"
+        note = f"BigCommerce refund {created.id}: {created.paid} {refund.currency}"
         synced = self._record_created(refund, state, created, note)
         return self._synced(refund, synced, SyncOutcome.SYNCED)
 
@@ -653,9 +660,7 @@ class RefundEngine:
                 found=found,
                 found_by=FoundBy(verdict.how) if verdict.how else FoundBy.MARKER,
             )
-        refunded = to_cents(
-            sum((p.amount for p in found.payments), ZERO) if found.payments else found.total_amount
-        )
+        refunded = found.paid
         difference = refunded - to_cents(refund.total)
         # As when it was quoted: a cent per item BigCommerce taxes (it and NetSuite each round them).
         kinds = [
@@ -672,7 +677,7 @@ class RefundEngine:
                 found_by=FoundBy(verdict.how) if verdict.how else FoundBy.MARKER,
             )
         note = (
-            f"BigCommerce refund {found.id}: {to_cents(found.total_amount)} {refund.currency} "
+            f"BigCommerce refund {found.id}: {found.paid} {refund.currency} "
             f"(found at BigCommerce by {verdict.how} after an unanswered create; not created again)"
         )
         synced = self.ledger.synced(
