@@ -428,6 +428,33 @@ def test_a_synced_refund_edited_in_netsuite_is_held_with_an_alarm_and_nothing_is
     assert len(bigcommerce_refunds(sandbox, 612)) == 1
 
 
+def test_an_operator_syncing_an_edited_synced_refund_gets_it_held_not_told_it_is_done(
+    sandbox: Sandbox, reading: ReadBack
+) -> None:
+    ns = a_refund(sandbox, 614)
+    sync_now(sandbox, ns)
+    extra = other_line(2, "Goodwill Credit", D("5.00"))
+    sandbox.account.edit(
+        ns.id, lines=[*ns.lines, extra], subtotal=ns.subtotal + extra.amount, total=ns.total + extra.amount
+    )
+
+    report = sandbox.run_poller({"action": "sync", "netsuite_ids": [ns.id]})
+    sandbox.drain()
+
+    assert [entry["netsuite_id"] for entry in report["enqueued"]] == [ns.id] and not report["not_sent"]
+    held = state(sandbox, ns)
+    assert (held.status, held.reason_code) == (SyncStatus.HELD, "CHANGED_AFTER_SYNC")
+    assert len(bigcommerce_refunds(sandbox, 614)) == 1
+    # and asked again, the hold stands and nothing more is refunded
+    sandbox.run_poller({"action": "sync", "netsuite_ids": [ns.id]})
+    sandbox.drain()
+    assert len(bigcommerce_refunds(sandbox, 614)) == 1
+    assert (state(sandbox, ns).status, state(sandbox, ns).reason_code) == (
+        SyncStatus.HELD,
+        "CHANGED_AFTER_SYNC",
+    )
+
+
 def test_no_create_starts_with_too_little_of_the_invocation_left(sandbox: Sandbox) -> None:
     ns = a_refund(sandbox, 613)
     sandbox.run_poller({"action": "sync", "netsuite_ids": [ns.id]})

@@ -294,7 +294,8 @@ class RefundPoller:
             elif (
                 state is not None
                 and state.status in FINAL_STATUSES
-                and not (state.reopens_when_changed and delivery_of(refund, state) is Delivery.CHANGED)
+                # as the sweep: a synced refund edited since goes, to be held; a zero one edited, to sync
+                and not worth_sending(refund, state, dry_run=self.settings.dry_run)
             ):
                 report.not_sent.append(
                     {
