@@ -8,6 +8,7 @@ import record from 'N/record';
 import lib from 'SuiteScripts/refund_sync/rs_refund_export_lib';
 import { addBilled, addCreditedOrder, addCustomerRefund, addRefund, addSalesOrder, ITEMS, LINE_LEVEL_SEARCH, storeAccount } from './support/fixtures';
 import { pageThrough, post, rawPost } from './support/restletClient';
+import { READING_VALUES } from './support/fakeNetSuite';
 
 jest.mock('N/search');
 jest.mock('N/record');
@@ -94,6 +95,18 @@ describe('keyset paging over a line-level saved search', () => {
         const responses = pageThrough({ searchId: LINE_LEVEL_SEARCH, pageSize: 5, modifiedSince: '2024-04-20T09:15:45Z' });
         expect(ids(responses)).toEqual(['1030', '1080']);
         expect(responses[0].refunds[0].lastModified).toBe('2024-04-20T09:15:00Z');
+    });
+
+    // A date-time string is in the user's time zone (GMT, as the setup requires) in filters and columns;
+    // server-side N/format may read it in Pacific time, with daylight saving time, unless told the zone.
+    it.each(READING_VALUES.serverFormatZone)('Under the %s reading of N/format, modifiedSince and lastModified name the same instants', (zone) => {
+        account.readings = { ...account.readings, serverFormatZone: zone };
+        account.transaction(1030).lastModified = '2024-07-20T09:15:30Z'; // summer: Pacific is UTC-7
+        account.transaction(1040).lastModified = '2024-07-20T09:14:00Z';
+        account.transaction(1080).lastModified = '2024-12-21T00:00:00Z'; // winter: UTC-8
+        const responses = pageThrough({ searchId: LINE_LEVEL_SEARCH, pageSize: 5, modifiedSince: '2024-07-20T09:15:45Z' });
+        expect(ids(responses)).toEqual(['1030', '1080']);
+        expect(responses[0].refunds.map((refund) => refund.lastModified)).toEqual(['2024-07-20T09:15:00Z', '2024-12-21T00:00:00Z']);
     });
 
     it('Given the page size is left out, Then the deployment\'s default page size applies', () => {

@@ -152,8 +152,8 @@ describe('write-back', () => {
 describe('the date-time field holds the instant, whatever the preferences', () => {
     // The user's preference is eight hours east of UTC; under the 'pacific' reading format.format
     // answers in Pacific time, so a formatted string would name another instant.
-    it.each(READING_VALUES.datetimetzFormatZone)('under the %s reading of format.format, synced-at is the instant sent', (zone) => {
-        setUp({ readings: { datetimetzFormatZone: zone } });
+    it.each(READING_VALUES.serverFormatZone)('under the %s reading of format.format, synced-at is the instant sent', (zone) => {
+        setUp({ readings: { serverFormatZone: zone } });
         account.userOffsetMinutes = 480;
         writeBack({ syncedAt: '2024-11-03T08:30:00Z' });
         expect(account.transaction(501).fields.custbody_rs_synced_at.toISOString()).toBe('2024-11-03T08:30:00.000Z');

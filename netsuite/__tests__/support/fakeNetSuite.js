@@ -37,10 +37,11 @@
  *   `suiteTaxDiscount`: 'beforeTax' or 'afterTax' (help: "discounts can be applied before or after
  *   tax, depending on the tax engine implementation").
  * - Date-time fields. submitFields stores a Date as that instant; a string is parsed in the
- *   user's format and time zone (a datetimetz value is a point in time). Reading
- *   `datetimetzFormatZone`: 'user' (format.format answers in the user's time zone) or 'pacific'
- *   (help, "format.format(options)": in server scripts the string is based on the Pacific Time
- *   Zone), so a formatted string may not name the instant it was made from.
+ *   user's format and time zone (a datetimetz value is a point in time); search filters and result
+ *   columns are in the user's time zone. N/format: a `timezone` option names the zone the string is
+ *   in; without one, reading `serverFormatZone`: 'user' (the user's time zone) or 'pacific' (help,
+ *   "format.format(options)" and "format.parse(options)": for server scripts the string is based
+ *   on the Pacific Time Zone, daylight saving time applying), for datetime and datetimetz alike.
  * - Closed periods. Saving a transaction whose accounting period is closed is refused unless the
  *   period allows non-G/L changes (help, "Accounting Period": allowNonGLChanges). Oracle documents
  *   no error code: reading `closedPeriodError`: 'named' or 'generic'.
@@ -68,7 +69,7 @@ export const DEFAULT_READINGS = Object.freeze({
     suiteTaxRows: 'absent',
     suiteTaxShipping: 'reference',
     suiteTaxDiscount: 'beforeTax',
-    datetimetzFormatZone: 'user',
+    serverFormatZone: 'user',
     closedPeriodError: 'named',
 });
 
@@ -79,7 +80,7 @@ export const READING_VALUES = Object.freeze({
     suiteTaxRows: ['absent', 'present'],
     suiteTaxShipping: ['reference', 'lineType'],
     suiteTaxDiscount: ['beforeTax', 'afterTax'],
-    datetimetzFormatZone: ['user', 'pacific'],
+    serverFormatZone: ['user', 'pacific'],
     closedPeriodError: ['named', 'generic'],
 });
 
@@ -104,7 +105,18 @@ const TYPE_LABELS = {
 // NetSuite help: search.load, runPaged, fetch 5 units; lookupFields 1; record.load and
 // submitFields 10 on transactions; Search.save 5.
 const USAGE = { load: 5, runPaged: 5, fetch: 5, lookupFields: 1, submitFields: 10, recordLoad: 10, save: 5 };
-const PACIFIC_OFFSET_MINUTES = -480;
+const PACIFIC = 'America/Los_Angeles';
+
+/** Minutes east of UTC of an IANA zone at an instant (daylight saving time included). */
+function zoneOffsetMinutes(zone, instant) {
+    const parts = Object.fromEntries(
+        new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })
+            .formatToParts(instant)
+            .map((part) => [part.type, Number(part.value)]),
+    );
+    const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
+    return Math.round((asUtc - Math.floor(instant.getTime() / 60000) * 60000) / 60000);
+}
 
 // Fields every transaction row answers; custom fields are declared per account.
 const STANDARD_TRANSACTION_FIELDS = new Set([
@@ -810,14 +822,22 @@ export function installFakeNetSuite(account) {
         getParameter: ({ name }) => (name in account.parameters ? account.parameters[name] : null),
     }));
     runtime.isFeatureInEffect.mockImplementation(({ feature }) => Boolean(account.features[String(feature).toUpperCase()]));
-    format.format.mockImplementation(({ value, type }) => {
+    // The zone a date-time string is in: the one the script names, else per the reading.
+    const offsetAt = (timezone, instant) => {
+        const zone = timezone || (account.readings.serverFormatZone === 'pacific' ? PACIFIC : null);
+        return zone ? zoneOffsetMinutes(zone, instant) : account.userOffsetMinutes;
+    };
+    format.format.mockImplementation(({ value, type, timezone }) => {
         if (type === format.Type.DATE) return userDate(value.toISOString().slice(0, 10));
-        const zone = type === format.Type.DATETIMETZ && account.readings.datetimetzFormatZone === 'pacific' ? PACIFIC_OFFSET_MINUTES : account.userOffsetMinutes;
-        return userDateTime(value, zone);
+        return userDateTime(value, offsetAt(timezone, new Date(value)));
     });
-    format.parse.mockImplementation(({ value, type }) => {
-        const parsed = type === format.Type.DATE ? parseUserDate(value) : parseUserDateTime(value, account.userOffsetMinutes);
-        return parsed || value;
+    format.parse.mockImplementation(({ value, type, timezone }) => {
+        if (type === format.Type.DATE) return parseUserDate(value) || value;
+        const naive = parseUserDateTime(value, 0);
+        if (!naive) return value;
+        // the offset at the local time read as UTC, then once more at the instant it gives
+        const first = new Date(naive.getTime() - offsetAt(timezone, naive) * 60000);
+        return new Date(naive.getTime() - offsetAt(timezone, first) * 60000);
     });
     error.create.mockImplementation(({ name, message }) => netsuiteError(name, message));
     return account;

@@ -20,6 +20,10 @@ define(['N/search', 'N/record', 'N/runtime', 'N/format', './rs_refund_export_lib
     'use strict';
 
     const TRANSACTION = 'transaction';
+    // Search filters and result columns are in the role user's time zone, which the setup requires to
+    // be GMT. N/format is told so: without a zone, server scripts format and parse date-times in
+    // Pacific time (help, "format.format(options)", "format.parse(options)").
+    const USER_ZONE = format.Timezone.GMT;
     const remainingUsage = () => runtime.getCurrentScript().getRemainingUsage();
 
     function readConfig() {
@@ -125,7 +129,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/format', './rs_refund_export_lib
     function withIsoDates(header) {
         return Object.assign({}, header, {
             tranDate: lib.isoDate(format.parse({ value: header.tranDate, type: format.Type.DATE }), 'trandate', header),
-            lastModified: lib.isoInstant(format.parse({ value: header.lastModified, type: format.Type.DATETIME }), 'lastmodifieddate', header),
+            lastModified: lib.isoInstant(format.parse({ value: header.lastModified, type: format.Type.DATETIME, timezone: USER_ZONE }), 'lastmodifieddate', header),
         });
     }
 
@@ -279,7 +283,7 @@ define(['N/search', 'N/record', 'N/runtime', 'N/format', './rs_refund_export_lib
             throw lib.usageLimitError('select the page', remainingUsage());
         }
         const saved = loadSavedSearch(request.searchId, budget);
-        const modifiedSinceText = request.modifiedSince ? format.format({ value: request.modifiedSince, type: format.Type.DATETIME }) : null;
+        const modifiedSinceText = request.modifiedSince ? format.format({ value: request.modifiedSince, type: format.Type.DATETIME, timezone: USER_ZONE }) : null;
 
         // The saved search only chooses ids: grouped by internal id (one row per refund even for a
         // line-level search) and sorted ascending, so "internal id > afterId" pages never shift.
