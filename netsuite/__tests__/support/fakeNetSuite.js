@@ -44,7 +44,8 @@
  *   on the Pacific Time Zone, daylight saving time applying), for datetime and datetimetz alike.
  * - Closed periods. Saving a transaction whose accounting period is closed is refused unless the
  *   period allows non-G/L changes (help, "Accounting Period": allowNonGLChanges). Oracle documents
- *   no error code: reading `closedPeriodError`: 'named' or 'generic'.
+ *   no error code: reading `closedPeriodError`: 'named', 'generic' ("a closed period") or 'notOpen'
+ *   (the date "not within" an open period's range).
  */
 import search from 'N/search';
 import record from 'N/record';
@@ -81,7 +82,7 @@ export const READING_VALUES = Object.freeze({
     suiteTaxShipping: ['reference', 'lineType'],
     suiteTaxDiscount: ['beforeTax', 'afterTax'],
     serverFormatZone: ['user', 'pacific'],
-    closedPeriodError: ['named', 'generic'],
+    closedPeriodError: ['named', 'generic', 'notOpen'],
 });
 
 const RECORD_TYPES = {
@@ -767,9 +768,12 @@ export class FakeAccount {
         this.spend(USAGE.submitFields, 'submitFields');
         const transaction = this.recordOfType(type, id);
         if (transaction.periodClosed && !transaction.periodAllowsNonGLChanges) {
-            throw this.readings.closedPeriodError === 'named'
-                ? netsuiteError('ACCOUNTING_PERIOD_CLOSED', 'The accounting period of this transaction is closed.')
-                : netsuiteError('USER_ERROR', 'You cannot make changes to a transaction in a closed period.');
+            const refusals = {
+                named: ['ACCOUNTING_PERIOD_CLOSED', 'The accounting period of this transaction is closed.'],
+                generic: ['USER_ERROR', 'You cannot make changes to a transaction in a closed period.'],
+                notOpen: ['USER_ERROR', 'The transaction date you specified is not within the date range of your accounting period.'],
+            };
+            throw netsuiteError(...refusals[this.readings.closedPeriodError]);
         }
         Object.entries(values).forEach(([name, value]) => {
             transaction.fields[name] = this.storedValue(name, value);

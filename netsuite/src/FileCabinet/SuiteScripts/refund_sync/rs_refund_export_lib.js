@@ -1128,7 +1128,8 @@ define([], () => {
      * documents no error code for the refusal, so it is recognised by name or by message.
      */
     const CLOSED_PERIOD_NAME = /PERIOD/;
-    const CLOSED_PERIOD_MESSAGE = /\b(closed|locked)\s+(accounting\s+|posting\s+)?period\b|\bperiod\b[^.]{0,40}\b(is|has been|was)\s+(closed|locked)\b/i;
+    const CLOSED_PERIOD_MESSAGE =
+        /\b(closed|locked)\s+(accounting\s+|posting\s+)?period\b|\bperiod\b[^.]{0,40}\b(is|has been|was)\s+(closed|locked)\b|\bnot\s+within\b[^.]{0,60}\b(open\s+)?(accounting\s+|posting\s+)?period\b/i;
     const isClosedPeriodError = (thrown) =>
         Boolean(thrown) && (CLOSED_PERIOD_NAME.test(String(thrown.name)) || CLOSED_PERIOD_MESSAGE.test(String(thrown.message)));
 
