@@ -131,6 +131,9 @@ def test_a_zero_refund_skipped_is_due_again_only_when_its_content_changes() -> N
     assert next_step(skipped, Delivery.CHANGED, dry_run=False) is NextStep.REOPEN
     assert next_step(skipped, Delivery.SAME, dry_run=False) is NextStep.ALREADY_DONE
     assert next_step(skipped, Delivery.STALE, dry_run=False) is NextStep.STALE
+    # never past a BigCommerce refund that stands for it
+    standing = skipped.model_copy(update={"bigcommerce_refund_id": 5})
+    assert next_step(standing, Delivery.CHANGED, dry_run=False) is NextStep.ALREADY_DONE
 
 
 def test_the_reasons_an_edit_reopens_are_reasons_that_skip() -> None:

@@ -280,8 +280,14 @@ class RefundState(BaseModel):
 
     @property
     def reopens_when_changed(self) -> bool:
-        """SKIPPED for its content (a zero total): an edit in NetSuite makes it due again."""
-        return self.status is SyncStatus.SKIPPED and self.reason_code in REOPENED_BY_AN_EDIT
+        """SKIPPED for its content (a zero total): an edit in NetSuite makes it due again. Never one that
+        a BigCommerce refund or an unsettled create stands for (those are not skipped; this makes sure)."""
+        return (
+            self.status is SyncStatus.SKIPPED
+            and self.reason_code in REOPENED_BY_AN_EDIT
+            and not self.holds_bigcommerce_refund
+            and not self.open_attempts
+        )
 
     @property
     def holds_bigcommerce_refund(self) -> bool:
