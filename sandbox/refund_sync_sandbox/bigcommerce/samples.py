@@ -14,6 +14,7 @@ from refund_sync_sandbox.bigcommerce.models import (
     ShippingAddress,
     Tender,
 )
+from refund_sync_sandbox.bigcommerce.money import cents
 
 
 def _money(text: str) -> Decimal:
@@ -197,7 +198,7 @@ def sample_orders() -> list[Order]:
 def _us(price: str) -> tuple[Decimal, Decimal]:
     """A US price before tax, and with Texas' 8.25 % added (to the cent)."""
     ex_tax = _money(price)
-    return ex_tax, (ex_tax * _money("1.0825")).quantize(_money("0.01"))
+    return ex_tax, cents(ex_tax * _money("1.0825"))
 
 
 def us_store_orders(shopper: Address) -> list[Order]:

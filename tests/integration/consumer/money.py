@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from refund_sync.domain.money import to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
 from refund_sync.domain.state import RefundState, SyncStatus
 from refund_sync_sandbox.bigcommerce.readings import (
@@ -26,6 +27,11 @@ LANTERN = Item("LANTERN", "Camp Lantern", D("10.00"), "305")
 def tax_of(pricing: TaxPricing) -> Decimal:
     """Today's store charges 10 %; the US store 8.25 % (which makes the cents interesting)."""
     return D("0.10") if pricing is TaxPricing.INCLUSIVE else US_TAX
+
+
+def tax_on(amount: Decimal, rate: Decimal) -> Decimal:
+    """The tax NetSuite puts on an amount: rounded half up to the cent, as its lines are (generate.py)."""
+    return to_cents(amount * rate)
 
 
 def readings_for(pricing: TaxPricing) -> list[StoreReadings]:

@@ -17,6 +17,7 @@ from tests.integration.consumer.money import (
     assert_synced_to_the_cent,
     sync_all,
     tax_of,
+    tax_on,
 )
 from tests.integration.consumer.support import (
     bigcommerce_refunds,
@@ -156,7 +157,7 @@ def test_a_fee_item_refunds_the_orders_fee_never_a_custom_amount(
         [address(22, D("5.00"), tax=tax)],
         fees=[fee(3, "Shipping Insurance", D("2.50"), tax=tax)],
     )
-    fee_tax = (D("2.50") * tax).quantize(D("0.01"))
+    fee_tax = tax_on(D("2.50"), tax)
     ns = case(
         sandbox,
         insured,
@@ -199,7 +200,7 @@ def test_gift_wrapping_refunds_as_gift_wrapping_of_whole_units(sandbox: Sandbox,
         [MUG.order_line(1, 2, 24, tax=tax, wrapping=wrap(D("3.00"), tax=tax))],
         [address(24, D("5.00"), tax=tax)],
     )
-    wrap_tax = (D("3.00") * tax).quantize(D("0.01"))
+    wrap_tax = tax_on(D("3.00"), tax)
     ns = case(
         sandbox,
         wrapped,
@@ -242,17 +243,17 @@ def test_the_quote_tolerance_is_a_cent_a_line_and_not_the_partial_line_threshold
     )
     cents_off = [
         TEE.refund_line(1, 1, tax_rate=tax).model_copy(
-            update={"tax_amount": (D("25.00") * tax).quantize(D("0.01")) + D("0.01")}
+            update={"tax_amount": tax_on(D("25.00"), tax) + D("0.01")}
         ),
         CAP.refund_line(2, 1, tax_rate=tax).model_copy(
-            update={"tax_amount": (D("18.00") * tax).quantize(D("0.01")) + D("0.01")}
+            update={"tax_amount": tax_on(D("18.00"), tax) + D("0.01")}
         ),
     ]
     two_cents = netsuite_refund(sandbox, 360, cents_off, tran_id="CM-360")
     # And, on another order, a line refunded 0.20 below its price, with the quote tolerance raised
     sandbox.store.seed([order(361, [TEE.order_line(1, 2, 26, tax=tax)], [address(26, D("5.00"))])])
     below = TEE.refund_line(1, 1, tax_rate=tax).model_copy(
-        update={"amount": D("24.80"), "tax_amount": (D("24.80") * tax).quantize(D("0.01"))}
+        update={"amount": D("24.80"), "tax_amount": tax_on(D("24.80"), tax)}
     )
     partial = netsuite_refund(sandbox, 361, [below], tran_id="CM-361")
     sandbox.configure(quote_tolerance_per_line="0.25")

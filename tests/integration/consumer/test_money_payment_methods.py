@@ -22,6 +22,7 @@ from refund_sync_sandbox.scenarios import CAP, MUG, TEE, address, order
 from tests.integration.consumer.money import (
     assert_synced_to_the_cent,
     tax_of,
+    tax_on,
 )
 from tests.integration.consumer.support import (
     bigcommerce_refunds,
@@ -102,7 +103,7 @@ def test_a_gift_certificate_and_card_order_syncs_once_the_card_settles_naming_bo
         gift,
         [CAP.refund_line(1, 2, tax_rate=tax)],
         shipping_amount=D("5.00"),
-        shipping_tax=(D("5.00") * tax).quantize(D("0.01")),
+        shipping_tax=tax_on(D("5.00"), tax),
         tran_id="CM-320",
     )
 
@@ -170,7 +171,7 @@ def test_an_order_paid_by_two_gateways_is_never_recorded_offline_for_the_second(
         two,
         [CAP.refund_line(1, 2, tax_rate=tax)],
         shipping_amount=D("5.00"),
-        shipping_tax=(D("5.00") * tax).quantize(D("0.01")),
+        shipping_tax=tax_on(D("5.00"), tax),
         tran_id="CM-323",
     )
 

@@ -24,6 +24,7 @@ from tests.integration.consumer.money import (
     refunded_total,
     sync_all,
     tax_of,
+    tax_on,
 )
 from tests.integration.consumer.support import (
     netsuite_refund,
@@ -65,7 +66,7 @@ def test_partial_refunds_of_a_line_whose_tax_does_not_divide_add_up_to_the_line_
     for number in range(3):
         amount = D("9.67") if number < 2 else D("9.66")
         refund_line = LANTERN.refund_line(1, 1, tax_rate=tax).model_copy(
-            update={"amount": amount, "tax_amount": (amount * tax).quantize(D("0.01"))}
+            update={"amount": amount, "tax_amount": tax_on(amount, tax)}
         )
         refunds.append(netsuite_refund(sandbox, 380, [refund_line], tran_id=f"CM-38{number}"))
     sync_all(sandbox, refunds)  # one after the other: the order's refunds share a queue message group

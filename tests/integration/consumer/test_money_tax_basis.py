@@ -22,6 +22,7 @@ from tests.integration.consumer.money import (
     in_another_basis,
     sync_all,
     tax_of,
+    tax_on,
 )
 from tests.integration.consumer.support import (
     bigcommerce_refunds,
@@ -63,7 +64,7 @@ def test_full_shipping_only_and_two_consignment_refunds_sync_or_are_held_with_bo
             [TEE.refund_line(1, 2, tax_rate=tax), MUG.refund_line(2, 1, tax_rate=tax)],
             tran_id="CM-301",
             shipping_amount=D("8.00"),
-            shipping_tax=(D("8.00") * tax).quantize(D("0.01")),
+            shipping_tax=tax_on(D("8.00"), tax),
         ),
         netsuite_refund(
             sandbox,
@@ -71,7 +72,7 @@ def test_full_shipping_only_and_two_consignment_refunds_sync_or_are_held_with_bo
             [],
             tran_id="CM-302",
             shipping_amount=D("6.50"),
-            shipping_tax=(D("6.50") * tax).quantize(D("0.01")),
+            shipping_tax=tax_on(D("6.50"), tax),
         ),
         netsuite_refund(
             sandbox,
@@ -79,7 +80,7 @@ def test_full_shipping_only_and_two_consignment_refunds_sync_or_are_held_with_bo
             [],
             tran_id="CM-303",
             shipping_amount=D("10.00"),
-            shipping_tax=(D("10.00") * tax).quantize(D("0.01")),
+            shipping_tax=tax_on(D("10.00"), tax),
         ),
     ]
 
