@@ -121,7 +121,7 @@ def test_a_create_never_sent_needs_no_waiting() -> None:
 def test_a_refund_that_differs_from_what_was_sent_is_a_candidate_not_proof_of_absence(echo: bool) -> None:
     # someone refunded the order by hand meanwhile: one unit, no shipping
     other = bc_refund(8, echo=False, quantity=1, shipping=D("0.00"), amount=D("22.00"))
-    verdict = reconcile([SENT], evidence(other))
+    verdict = reconcile([SENT], evidence(other, markers_echoed=True if echo else None))
     assert verdict.verdict is Verdict.UNCERTAIN
     assert [c.refund.id for c in verdict.candidates] == [8]
 
@@ -229,3 +229,20 @@ def test_the_order_itself_showing_more_units_refunded_tells_a_create_landed() ->
     # a shipping-only refund shows in the order's status when it had none before
     status_only = order(Product("TEE", 2, D("25.00")), order_id=100, status_id=14)
     assert "shows refunds now" in (shows_something_new(known, status_only) or "")
+
+
+def test_a_gift_wrapping_item_is_matched_though_read_backs_show_no_quantity_for_it() -> None:
+    # orders.v3.yml, RefundItem.quantity: "only be populated for item_type PRODUCT"
+    wrapped = SENT.model_copy(
+        update={"items": (*SENT.items, SentItem(item_type="GIFT_WRAPPING", item_id=502, quantity=1))}
+    )
+    plain = bc_refund(9, echo=False)
+    for requested in (None, D("3.25")):
+        wrap = RefundedItem(item_type="GIFT_WRAPPING", item_id=502, requested_amount=requested)
+        lookalike = plain.model_copy(update={"items": (*plain.items, wrap)})
+        assert reconcile([wrapped], evidence(lookalike)).verdict is Verdict.FOUND
+    # and a wrapping of another line is not it
+    other = RefundedItem(item_type="GIFT_WRAPPING", item_id=503)
+    assert reconcile(
+        [wrapped], evidence(plain.model_copy(update={"items": (*plain.items, other)}))
+    ).verdict is (Verdict.UNCERTAIN)

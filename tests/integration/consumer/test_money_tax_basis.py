@@ -109,9 +109,8 @@ def test_full_shipping_only_and_two_consignment_refunds_sync_or_are_held_with_bo
             "address 13)",
             "address 14)",
         ]
-    assert sandbox.dead_letters() == [] or all(
-        letter.reason == "AMOUNT_MISMATCH" for letter in sandbox.dead_letters()
-    )
+    held = ["AMOUNT_MISMATCH"] * len(refunds) if in_another_basis(readings) else []
+    assert sorted(letter.reason for letter in sandbox.dead_letters()) == held
 
 
 def test_a_tax_exclusive_full_refund_takes_the_three_calls_of_the_common_path(sandbox: Sandbox) -> None:

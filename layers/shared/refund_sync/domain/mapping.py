@@ -35,6 +35,7 @@ from refund_sync.domain.bigcommerce import (
     AmountKind,
     BigCommerceOrder,
     Consignment,
+    CreatedRefund,
     Fee,
     Frozen,
     OrderLine,
@@ -173,14 +174,9 @@ def splits_shipping(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
     return len(charged) > 1 and (gives_back > 0 or has_lines)
 
 
-def may_hold_refunds(order: BigCommerceOrder) -> bool:
-    """Whether BigCommerce may hold earlier refunds of the order (BigCommerceOrder.shows_refunds)."""
-    return order.shows_refunds
-
-
 def needs_refund_history(refund: NetSuiteRefund, order: BigCommerceOrder) -> bool:
     """Splitting shipping or handling over several consignments needs what each already refunded."""
-    return splits_shipping(refund, order) and may_hold_refunds(order)
+    return splits_shipping(refund, order) and order.shows_refunds
 
 
 def describe(line: RefundLine) -> str:
@@ -663,6 +659,13 @@ def plan_refund(
 def taxed_item_count(item_types: Iterable[RefundItemType]) -> int:
     """How many of these items BigCommerce works out the tax of (at least 1)."""
     return max(1, sum(1 for item_type in item_types if item_type.taxed))
+
+
+def refund_tolerance(refund: CreatedRefund, per_line: Decimal) -> Decimal:
+    """How far a refund BigCommerce made may be from the NetSuite total: as for its quote, a cent (by
+    default) per item whose tax BigCommerce works out."""
+    kinds = [RefundItemType(i.item_type) for i in refund.items if i.item_type in RefundItemType.__members__]
+    return per_line * taxed_item_count(kinds)
 
 
 def quote_tolerance(plan: RefundPlan, per_line: Decimal) -> Decimal:

@@ -97,17 +97,22 @@ def _payments(payments: Iterable[PaymentRecord | RefundPayment]) -> Counter[obje
     return Counter((payment.provider_id, to_cents(payment.amount), payment.offline) for payment in payments)
 
 
+# Read-backs show a quantity only on PRODUCT items (orders.v3.yml, `RefundItem.quantity`: "only be populated
+# for item_type PRODUCT"), so a GIFT_WRAPPING item is compared by type and id alone.
+_UNITS_NOT_SHOWN = "units"
+
+
 def _fingerprint(attempt: CreateAttempt) -> tuple[Counter[tuple[str, int, object]], Counter[object]]:
-    items: Counter[tuple[str, int, object]] = Counter(
-        (
-            item.item_type,
-            item.item_id,
-            item.quantity
-            if item.item_type == RefundItemType.PRODUCT.value
-            else to_cents(item.amount or ZERO),
-        )
-        for item in attempt.items
-    )
+    items: Counter[tuple[str, int, object]] = Counter()
+    for item in attempt.items:
+        kind = RefundItemType(item.item_type)
+        if kind is RefundItemType.PRODUCT:
+            detail: object = item.quantity
+        elif kind.quantity_bound:
+            detail = _UNITS_NOT_SHOWN
+        else:
+            detail = to_cents(item.amount or ZERO)
+        items[(item.item_type, item.item_id, detail)] += 1
     return items, _payments(attempt.payments)
 
 
@@ -116,6 +121,8 @@ def _read_back_fingerprint(refund: CreatedRefund) -> tuple[Counter[tuple[str, in
     for item in refund.items:
         if item.item_type == RefundItemType.PRODUCT.value:
             detail: object = item.quantity
+        elif item.item_type == RefundItemType.GIFT_WRAPPING.value:
+            detail = _UNITS_NOT_SHOWN
         else:
             # An amount BigCommerce does not echo cannot be compared: it never matches.
             detail = to_cents(item.requested_amount) if item.requested_amount is not None else None

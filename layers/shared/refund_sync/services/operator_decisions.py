@@ -21,6 +21,7 @@ from refund_sync.adapters.refund_queue import ORDER_NUMBER
 from refund_sync.adapters.state_store import StateStore
 from refund_sync.config import Settings
 from refund_sync.domain.bigcommerce import CreatedRefund
+from refund_sync.domain.mapping import refund_tolerance
 from refund_sync.domain.money import to_cents
 from refund_sync.domain.reasons import Reason
 from refund_sync.domain.reconcile import marker_for, matches, shows_something_new
@@ -42,9 +43,11 @@ class OperatorDecisions:
         *,
         clock_skew: timedelta,
         grace: timedelta,
+        tolerance_per_line: Decimal,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ledger = ledger
+        self.tolerance_per_line = tolerance_per_line
         self.bigcommerce = bigcommerce
         self.clock_skew = clock_skew
         self.grace = grace
@@ -110,8 +113,9 @@ class OperatorDecisions:
                 f"BigCommerce refund {refund.id} was made at {refund.created.isoformat(timespec='seconds')}, "
                 "before this refund's first create was sent"
             )
-        tolerance = Decimal("0.01") * max(1, len(refund.items))
-        if abs(refund.paid - to_cents(state.netsuite_total)) > tolerance:
+        if abs(refund.paid - to_cents(state.netsuite_total)) > refund_tolerance(
+            refund, self.tolerance_per_line
+        ):
             raise DecisionRefused(
                 f"BigCommerce refund {refund.id} is for {refund.paid}; this refund is for "
                 f"{to_cents(state.netsuite_total)} {state.currency}"
@@ -228,6 +232,7 @@ def operator_decisions(
         bigcommerce,
         clock_skew=timedelta(seconds=settings.bigcommerce_clock_skew_seconds),
         grace=timedelta(seconds=settings.uncertain_create_grace_seconds),
+        tolerance_per_line=settings.quote_tolerance_per_line,
         clock=ledger.clock,
     )
 

@@ -294,7 +294,7 @@ class RefundLedger:
         transition = transition or Transition.PROBLEM
         fields["candidate_refund_ids"] = tuple(candidates)
         if found is not None:
-            fields.update(_refund_facts(found, found_by), candidate_refund_ids=tuple(candidates))
+            fields.update(_refund_facts(found, found_by), candidate_refund_ids=fields["candidate_refund_ids"])
         if settle_attempts and previous is not None:
             fields["create_attempts"] = _settled(previous.create_attempts)
         return self._write(

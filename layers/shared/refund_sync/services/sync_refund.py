@@ -40,21 +40,20 @@ from refund_sync.domain.bigcommerce import (
     CreatedRefund,
     Payment,
     RefundItem,
-    RefundItemType,
     RefundQuote,
     TaxBasis,
     declined_text,
+    payments_total,
 )
 from refund_sync.domain.mapping import (
     MappingRules,
     RefundPlan,
     check_netsuite_totals,
-    may_hold_refunds,
     needs_refund_history,
     plan_refund,
     quote_tolerance,
     refund_marker,
-    taxed_item_count,
+    refund_tolerance,
 )
 from refund_sync.domain.money import ZERO, to_cents
 from refund_sync.domain.netsuite import NetSuiteRefund
@@ -88,7 +87,6 @@ from refund_sync.services.netsuite_write_back import WriteBack
 from refund_sync.services.refund_state import RefundLedger, interrupted_status
 
 # Where a zero refund may be skipped from: new, or any status a create was never started from.
-_SKIPPABLE = frozenset({SyncStatus.PENDING, SyncStatus.FAILED, SyncStatus.HELD, SyncStatus.DRY_RUN})
 
 
 class TransientFailure(Exception):
@@ -133,7 +131,7 @@ class Preview:
     @property
     def refund_total(self) -> Decimal:
         """What the refund gives back, tax included: what the chosen method pays (or records)."""
-        return to_cents(sum((payment.amount for payment in self.payments), Decimal(0)))
+        return payments_total(self.payments)
 
     @property
     def offline_note(self) -> str:
@@ -340,7 +338,8 @@ class RefundEngine:
         refund with no create outstanding: otherwise the usual path looks for that create first."""
         if refund.total != 0:
             return None
-        if state is not None and (state.status not in _SKIPPABLE or state.open_attempts):
+        skippable = can_transition(Transition.SKIP, state.status if state else None, SyncStatus.SKIPPED)
+        if state is not None and (not skippable or state.open_attempts):
             return None
         try:
             check_netsuite_totals(refund, self.rules.netsuite_rounding)
@@ -662,12 +661,7 @@ class RefundEngine:
             )
         refunded = found.paid
         difference = refunded - to_cents(refund.total)
-        # As when it was quoted: a cent per item BigCommerce taxes (it and NetSuite each round them).
-        kinds = [
-            RefundItemType(i.item_type) for i in found.items if i.item_type in RefundItemType.__members__
-        ]
-        tolerance = self.settings.quote_tolerance_per_line * taxed_item_count(kinds)
-        if abs(difference) > tolerance:
+        if abs(difference) > refund_tolerance(found, self.settings.quote_tolerance_per_line):
             raise RefundProblem(
                 Reason.CHANGED_AFTER_SYNC,
                 f"{verdict.detail}, for {refunded} {refund.currency}; NetSuite now says "
@@ -818,8 +812,8 @@ def sent_items(items: tuple[RefundItem, ...]) -> tuple[SentItem, ...]:
         SentItem(
             item_type=item.item_type.value,
             item_id=item.item_id,
-            quantity=item.quantity if item.item_type is RefundItemType.PRODUCT else None,
-            amount=None if item.item_type is RefundItemType.PRODUCT else to_cents(item.amount or ZERO),
+            quantity=item.quantity if item.item_type.quantity_bound else None,
+            amount=None if item.item_type.quantity_bound else to_cents(item.amount or ZERO),
         )
         for item in items
     )
@@ -829,7 +823,7 @@ def order_baseline(order: BigCommerceOrder, refunds_read: tuple[CreatedRefund, .
     """What the order showed before the create: read from the order (and its refunds when they were read
     anyway), at no extra call."""
     return OrderBaseline(
-        had_refunds=may_hold_refunds(order) or bool(refunds_read),
+        had_refunds=order.shows_refunds or bool(refunds_read),
         refund_ids=tuple(refund.id for refund in refunds_read) if refunds_read is not None else None,
         refunded_lines=tuple(
             LineRefunded(line_id=line.id, quantity=line.quantity_refunded)
